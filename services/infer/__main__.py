@@ -1,0 +1,134 @@
+"""An inference worker: asks the dispatcher for a frame when idle, publishes who is in it.
+
+Run as many as there are cores (or more, on other machines): each is a
+separate process, so they share no GIL, and the dispatcher only ever hands a
+worker the newest due frame, so adding workers adds throughput, never latency.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+import zmq
+
+from services.broker import dispatch_protocol as protocol
+from services.infer import facelib
+from services.infer.analyzer import CorruptFrame, analyze
+from services.infer.known_faces import load_gallery
+from shared import schema
+from shared.bus import Publisher
+from shared.config import ConfigError, Settings, load_config
+from shared.log import RateLimitedLog, setup_logging
+
+HEARTBEAT_S = 1.0
+
+
+def worker_name() -> str:
+    """A name unique to this process: supervisor's program name (or host) and the pid."""
+    base = os.environ.get("SUPERVISOR_PROCESS_NAME") or socket.gethostname()
+    return f"{base}-{os.getpid()}"
+
+
+class Worker:
+    """The request-analyse-publish loop of one inference process."""
+
+    def __init__(self, settings: Settings, stop: threading.Event) -> None:
+        self.settings = settings
+        self.stop = stop
+        self.name = worker_name()
+        self.log = setup_logging(f"infer[{self.name}]", settings.log_level)
+        self.bad = RateLimitedLog(self.log)
+        context = zmq.Context.instance()
+        self.requests = context.socket(zmq.DEALER)
+        self.requests.setsockopt(zmq.ROUTING_ID, self.name.encode())
+        self.requests.setsockopt(zmq.IMMEDIATE, 1)
+        self.requests.setsockopt(zmq.SNDHWM, 2)
+        self.requests.setsockopt(zmq.LINGER, 0)
+        self.requests.connect(settings.bus_endpoint("dispatch"))
+        self.results = Publisher(settings, context)
+        self.seq = 0
+
+    def _ask(self) -> None:
+        try:
+            self.requests.send_multipart(
+                [protocol.READY, schema.pack(protocol.ReadyMessage(worker=self.name, seq=self.seq))], zmq.NOBLOCK
+            )
+        except zmq.Again:
+            pass  # not connected yet: the heartbeat asks again
+
+    def run(self) -> None:
+        """Load the known faces, then serve frames until stopped."""
+        facelib.load()
+        gallery = load_gallery(self.settings.faces_dir, self.settings.data_dir, self.settings.upsample)
+        self.log.info("ready; asking %s for frames", self.settings.bus_endpoint("dispatch"))
+        self._ask()
+        while not self.stop.is_set():
+            if not self.requests.poll(HEARTBEAT_S * 1000):
+                self._ask()
+                continue
+            parts = self.requests.recv_multipart(copy=False)
+            received_at = time.time()
+            try:
+                work, header, jpeg = protocol.parse_work([part.buffer for part in parts])
+            except schema.SchemaError as error:
+                self.bad.warning("dropped malformed work message", str(error))
+                continue
+            if work.seq != self.seq:
+                continue  # an answer to an old request: its frame is stale
+            self._process(header, jpeg, received_at, gallery)
+            self.seq += 1
+            self._ask()
+        self.requests.close()
+        self.results.close()
+
+    def _process(self, header: schema.FrameHeader, jpeg, received_at: float, gallery) -> None:
+        try:
+            analysis = analyze(jpeg, gallery, self.settings)
+        except CorruptFrame as error:
+            self.bad.warning("skipped corrupt frame", f"{header.camera} frame {header.frame_id}: {error}")
+            return
+        timings = analysis.timings.model_copy(
+            update={"queue_ms": round((received_at - header.ts) * 1000.0, 2)}
+        )
+        self.results.send(
+            schema.FACES,
+            header.camera,
+            schema.Result(
+                camera=header.camera,
+                frame_id=header.frame_id,
+                capture_ts=header.ts,
+                worker=self.name,
+                width=analysis.width,
+                height=analysis.height,
+                faces=analysis.faces,
+                timings=timings,
+                published_ts=time.time(),
+            ),
+        )
+
+
+def main() -> int:
+    """Start one worker; stop on SIGTERM or SIGINT."""
+    try:
+        settings = load_config()
+    except ConfigError as error:
+        print(f"infer: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        Worker(settings, stop).run()
+    except facelib.FaceLibraryError as error:
+        print(f"infer: {error}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

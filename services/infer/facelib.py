@@ -1,0 +1,54 @@
+"""face_recognition, imported safely, behind flat numpy-in numpy-out functions.
+
+``import face_recognition`` calls ``quit()`` when its models package fails to
+import (as it does under setuptools 81+, which dropped ``pkg_resources``):
+the process would exit 0 having done nothing. :func:`load` turns that into a
+clear error. The import is deferred to the first call so importing this
+module has no side effects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+from functools import lru_cache
+from types import ModuleType
+
+import numpy as np
+
+Box = tuple[int, int, int, int]
+"""A face box as dlib gives it: (top, right, bottom, left) in pixels."""
+
+
+class FaceLibraryError(RuntimeError):
+    """face_recognition or its models cannot be loaded."""
+
+
+@lru_cache(maxsize=1)
+def load() -> ModuleType:
+    """Import face_recognition once, raising FaceLibraryError instead of quitting."""
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            return importlib.import_module("face_recognition")
+    except SystemExit:
+        raise FaceLibraryError(
+            "face_recognition quit while importing its models: "
+            + (printed.getvalue().strip() or "no message")
+            + " (is setuptools < 81 installed? face_recognition_models needs pkg_resources)"
+        ) from None
+    except ImportError as error:
+        raise FaceLibraryError(f"face_recognition cannot be imported: {error}") from None
+
+
+def detect(rgb: np.ndarray, upsample: int = 1, model: str = "hog") -> list[Box]:
+    """Find face boxes in an RGB image."""
+    return [tuple(box) for box in load().face_locations(rgb, number_of_times_to_upsample=upsample, model=model)]
+
+
+def encode(rgb: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """The 128-number encoding of each given face box, as an (n, 128) array."""
+    if not boxes:
+        return np.zeros((0, 128))
+    return np.asarray(load().face_encodings(rgb, known_face_locations=boxes), dtype=np.float64)

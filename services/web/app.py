@@ -1,0 +1,110 @@
+"""The web service's Flask app: the page, the MJPEG streams and the HTTP API."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, abort, jsonify, render_template, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.web import mjpeg
+from services.web.listener import BusListener
+from services.web.metrics import WebMetrics
+from services.web.state import CameraView, Hub
+from shared.config import Settings, load_config
+
+BUS_SILENT_UNHEALTHY_S = 5.0
+ADD_CAMERA_HINT = (
+    "No camera is configured: restart with SOURCE set, e.g. `make run SOURCE=0` for a webcam, "
+    "`make run SOURCE=clip.mp4` for a video file or `make run SOURCE=rtsp://host/stream`."
+)
+
+
+def camera_summary(view: CameraView) -> dict:
+    """What /api/cameras says of one camera."""
+    packet, _, status, _ = view.snapshot()
+    live = view.is_live()
+    width = packet.header.width if packet else (status.width if status else 0)
+    height = packet.header.height if packet else (status.height if status else 0)
+    return {
+        "id": view.name,
+        "source": view.source,
+        "fps": status.fps if status and live else 0.0,
+        "resolution": [width, height] if width else None,
+        "status": "live" if live else "no_signal",
+        "message": "" if live else (status.message if status and status.message else "no frames yet"),
+        "last_frame_time": packet.header.ts if packet else None,
+        "viewers": view.viewers,
+    }
+
+
+def create_app(settings: Settings | None = None, start_listener: bool = True) -> Flask:
+    """Build the app and start its bus thread."""
+    settings = settings or load_config()
+    app = Flask(__name__)
+    hub = Hub({camera.name: camera.uri for camera in settings.cameras})
+    metrics = WebMetrics(hub)
+    app.extensions["facestream.hub"] = hub
+    if start_listener:
+        listener = BusListener(settings, hub, metrics)
+        listener.start()
+        app.extensions["facestream.listener"] = listener
+
+    def view_or_404(camera: str) -> CameraView:
+        view = hub.camera(camera)
+        if view is None:
+            abort(404, description=f"no camera named {camera!r}")
+        return view
+
+    @app.errorhandler(404)
+    @app.errorhandler(400)
+    @app.errorhandler(405)
+    def json_error(error):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/") or request.path.startswith("/stream/"):
+            return jsonify(error=error.description), error.code
+        return error
+
+    @app.get("/")
+    def index() -> str:
+        return render_template("index.html", cameras=hub.cameras(), hint=ADD_CAMERA_HINT)
+
+    @app.get("/stream/<camera>.mjpg")
+    def stream(camera: str) -> Response:
+        view = view_or_404(camera)
+        with_overlay = request.args.get("overlay", "1") not in ("0", "false", "no")
+        response = Response(
+            mjpeg.stream(view, with_overlay, metrics),
+            mimetype=f"multipart/x-mixed-replace; boundary={mjpeg.BOUNDARY}",
+        )
+        response.headers["Cache-Control"] = "no-cache, no-store"
+        response.headers["X-Accel-Buffering"] = "no"
+        return response
+
+    @app.get("/api/cameras")
+    def cameras() -> Response:
+        return jsonify(cameras=[camera_summary(view) for view in hub.cameras()], hint=None if hub.cameras() else ADD_CAMERA_HINT)
+
+    @app.get("/api/results/<camera>")
+    def results(camera: str) -> Response:
+        result = view_or_404(camera).latest_result()
+        if result is None:
+            abort(404, description=f"no result yet for camera {camera!r}")
+        return jsonify(result.model_dump(mode="json"))
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        silence = hub.bus_silence_s()
+        healthy = silence < BUS_SILENT_UNHEALTHY_S
+        body = {
+            "status": "ok" if healthy else "bus silent",
+            "bus_silence_s": round(silence, 2),
+            "cameras": {view.name: camera_summary(view)["status"] for view in hub.cameras()},
+            "time": time.time(),
+        }
+        return jsonify(body), 200 if healthy else 503
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,62 @@
+"""The web service's bus thread: feeds frames, results and status into the hub."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import zmq
+
+from services.web.metrics import WebMetrics
+from services.web.state import Hub
+from shared import schema
+from shared.bus import Subscriber
+from shared.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class BusListener(threading.Thread):
+    """Subscribes to everything the page shows and keeps the hub current."""
+
+    def __init__(self, settings: Settings, hub: Hub, metrics: WebMetrics) -> None:
+        super().__init__(name="bus-listener", daemon=True)
+        self._settings = settings
+        self._hub = hub
+        self._metrics = metrics
+        self._stop_event = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the thread to finish."""
+        self._stop_event.set()
+
+    def run(self) -> None:
+        subscriber = Subscriber(
+            self._settings,
+            [f"{kind}." for kind in (schema.FRAMES, schema.FACES, schema.STATUS, schema.STATS)],
+            zmq.Context.instance(),
+        )
+        bad_before = 0
+        while not self._stop_event.is_set():
+            received = subscriber.receive(200)
+            bad_now = sum(subscriber.bad.total.values())
+            if bad_now != bad_before:
+                self._metrics.bad_messages.inc(bad_now - bad_before)
+                bad_before = bad_now
+            if received is None:
+                continue
+            kind, message, jpeg = received
+            self._hub.heard_from_bus(message if kind == schema.STATS else None)
+            if kind == schema.STATS:
+                continue
+            view = self._hub.camera(message.camera, create=True)
+            if kind == schema.FRAMES:
+                view.put_frame(message, bytes(jpeg))
+                self._metrics.frames_captured.labels(message.camera).inc()
+            elif kind == schema.FACES:
+                view.put_result(message)
+                self._metrics.frames_analysed.labels(message.camera).inc()
+                self._metrics.inference_ms.labels(message.camera).observe(message.timings.total_ms)
+            elif kind == schema.STATUS:
+                view.put_status(message)
+        subscriber.close()

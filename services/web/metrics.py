@@ -1,0 +1,60 @@
+"""Prometheus metrics of the web service, in a registry of its own."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from services.web.state import Hub
+
+
+class DispatcherCollector(Collector):
+    """Exposes the dispatcher's counts, as last published on the bus."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def collect(self) -> Iterator:
+        stats = self._hub.dispatch_stats()
+        dropped = CounterMetricFamily(
+            "facestream_frames_dropped", "Due frames no worker was free for (newer ones replaced them).", labels=["camera"]
+        )
+        dispatched = CounterMetricFamily(
+            "facestream_frames_dispatched", "Frames handed to inference workers.", labels=["camera"]
+        )
+        workers = GaugeMetricFamily("facestream_workers", "Inference workers the dispatcher hears from.")
+        if stats is not None:
+            for camera, count in stats.dropped.items():
+                dropped.add_metric([camera], count)
+            for camera, count in stats.dispatched.items():
+                dispatched.add_metric([camera], count)
+            workers.add_metric([], stats.workers_known)
+        yield from (dropped, dispatched, workers)
+
+
+class WebMetrics:
+    """The counters the web service keeps as messages arrive and viewers come and go."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.registry = CollectorRegistry()
+        self.frames_captured = Counter(
+            "facestream_frames_captured", "Frames received from capture.", ["camera"], registry=self.registry
+        )
+        self.frames_analysed = Counter(
+            "facestream_frames_analysed", "Results received from inference workers.", ["camera"], registry=self.registry
+        )
+        self.inference_ms = Histogram(
+            "facestream_inference_ms", "Worker time per analysed frame (ms).", ["camera"],
+            buckets=(5, 10, 20, 40, 80, 160, 320, 640, 1280), registry=self.registry,
+        )
+        self.viewers = Gauge("facestream_viewers", "Open MJPEG streams.", ["camera"], registry=self.registry)
+        self.frames_streamed = Counter(
+            "facestream_frames_streamed", "MJPEG parts sent to viewers.", ["camera"], registry=self.registry
+        )
+        self.bad_messages = Counter(
+            "facestream_bad_messages", "Malformed bus messages dropped.", registry=self.registry
+        )
+        self.registry.register(DispatcherCollector(hub))

@@ -1,0 +1,50 @@
+"""MJPEG over HTTP: one multipart part per frame, each with its frame id and capture time."""
+
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+from services.web import overlay
+from services.web.metrics import WebMetrics
+from services.web.state import CameraView
+
+BOUNDARY = "frame"
+NO_SIGNAL_EVERY_S = 1.0
+
+
+def part(jpeg: bytes, frame_id: int, capture_ts: float) -> bytes:
+    """One multipart part: headers, the JPEG, and the line end before the next boundary."""
+    head = (
+        f"--{BOUNDARY}\r\n"
+        "Content-Type: image/jpeg\r\n"
+        f"Content-Length: {len(jpeg)}\r\n"
+        f"X-Frame-Id: {frame_id}\r\n"
+        f"X-Capture-Time: {capture_ts:.6f}\r\n\r\n"
+    ).encode("ascii")
+    return head + jpeg + b"\r\n"
+
+
+def stream(view: CameraView, with_overlay: bool, metrics: WebMetrics) -> Iterator[bytes]:
+    """Every new frame of the camera as it comes; a "no signal" card when none comes."""
+    view.add_viewer(1)
+    metrics.viewers.labels(view.name).inc()
+    frames_streamed = metrics.frames_streamed.labels(view.name)
+    no_signal: bytes | None = None
+    try:
+        last_seq = -1
+        while True:
+            packet = view.wait_newer(last_seq, timeout_s=NO_SIGNAL_EVERY_S)
+            if packet is None or not view.is_live():
+                if no_signal is None:
+                    no_signal = overlay.no_signal_card(f"camera {view.name}: waiting for frames")
+                yield part(no_signal, -1, time.time())
+                if packet is None:
+                    continue
+            last_seq = packet.seq
+            jpeg = view.overlay_jpeg(packet) if with_overlay else packet.jpeg
+            frames_streamed.inc()
+            yield part(jpeg, packet.header.frame_id, packet.header.ts)
+    finally:
+        view.add_viewer(-1)
+        metrics.viewers.labels(view.name).dec()

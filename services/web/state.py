@@ -1,0 +1,159 @@
+"""The web service's view of each camera: newest frame, newest result, status.
+
+One bus thread writes, many viewer threads read. Each camera's state is
+guarded by its own condition variable; viewers wait on it for a frame newer
+than the one they sent last, so a slow viewer skips to the newest frame and
+never holds up the others. A frame with boxes is drawn and encoded once, by
+the first viewer that needs it, and shared by all.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from services.web import overlay
+from shared import schema
+
+STALE_AFTER_S = 2.0
+"""A camera with no frame for this long shows "no signal"."""
+RESULT_MAX_AGE_S = 1.0
+"""Boxes older than this (relative to the frame drawn on) are not drawn: they would mislead."""
+
+
+@dataclass(frozen=True)
+class Packet:
+    """One frame as received: ``seq`` counts frames in this process, whatever the camera's frame ids do."""
+
+    seq: int
+    header: schema.FrameHeader
+    jpeg: bytes
+    received_at: float
+
+
+class CameraView:
+    """Everything the web knows about one camera, safe to share between threads."""
+
+    def __init__(self, name: str, source: str = "") -> None:
+        self.name = name
+        self.source = source
+        self._changed = threading.Condition()
+        self._packet: Packet | None = None
+        self._result: schema.Result | None = None
+        self._status: schema.Status | None = None
+        self._status_at = 0.0
+        self._render_lock = threading.Lock()
+        self._rendered: tuple[int, bytes] | None = None
+        self.viewers = 0
+
+    # Writers: the bus thread.
+    def put_frame(self, header: schema.FrameHeader, jpeg: bytes) -> None:
+        """Make a new frame the newest and wake the viewers."""
+        with self._changed:
+            seq = self._packet.seq + 1 if self._packet else 0
+            self._packet = Packet(seq, header, jpeg, time.monotonic())
+            self._changed.notify_all()
+
+    def put_result(self, result: schema.Result) -> None:
+        """Keep the newest result (an older frame's late result never replaces a newer one)."""
+        with self._changed:
+            if self._result is None or result.capture_ts >= self._result.capture_ts or (
+                self._result.capture_ts - result.capture_ts > 10.0  # camera restarted
+            ):
+                self._result = result
+
+    def put_status(self, status: schema.Status) -> None:
+        """Keep the capture process's latest word."""
+        with self._changed:
+            self._status = status
+            self._status_at = time.monotonic()
+            if not self.source:
+                self.source = status.source
+
+    # Readers: viewer and API threads.
+    def wait_newer(self, after_seq: int, timeout_s: float) -> Packet | None:
+        """The newest frame if it is newer than ``after_seq``, waiting up to the timeout."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._packet is not None and self._packet.seq != after_seq, timeout=timeout_s
+            )
+            packet = self._packet
+        return packet if packet is not None and packet.seq != after_seq else None
+
+    def latest_result(self) -> schema.Result | None:
+        """The newest result, whatever its age."""
+        with self._changed:
+            return self._result
+
+    def snapshot(self) -> tuple[Packet | None, schema.Result | None, schema.Status | None, float]:
+        """Newest frame, result, status and when the status came, read together."""
+        with self._changed:
+            return self._packet, self._result, self._status, self._status_at
+
+    def is_live(self, now: float | None = None) -> bool:
+        """Whether a frame arrived recently enough to call the camera live."""
+        with self._changed:
+            packet = self._packet
+        return packet is not None and (now or time.monotonic()) - packet.received_at < STALE_AFTER_S
+
+    def faces_for(self, packet: Packet) -> list[schema.Face]:
+        """The boxes to draw on this frame: the newest result's, if it is recent enough."""
+        result = self.latest_result()
+        if result is None or abs(packet.header.ts - result.capture_ts) > RESULT_MAX_AGE_S:
+            return []
+        return list(result.faces)
+
+    def overlay_jpeg(self, packet: Packet) -> bytes:
+        """The frame with boxes drawn, rendered once per frame however many viewers ask."""
+        with self._render_lock:
+            if self._rendered is not None and self._rendered[0] == packet.seq:
+                return self._rendered[1]
+            rendered = overlay.render(packet.jpeg, self.faces_for(packet))
+            self._rendered = (packet.seq, rendered)
+            return rendered
+
+    def add_viewer(self, delta: int) -> None:
+        """Count a viewer joining (+1) or leaving (-1)."""
+        with self._changed:
+            self.viewers += delta
+
+
+class Hub:
+    """All cameras by name: the configured ones, and any that appear on the bus."""
+
+    def __init__(self, configured: dict[str, str]) -> None:
+        self._lock = threading.Lock()
+        self._cameras = {name: CameraView(name, source) for name, source in configured.items()}
+        self._dispatch_stats: schema.DispatchStats | None = None
+        self._last_message_at = 0.0
+
+    def heard_from_bus(self, stats: schema.DispatchStats | None = None) -> None:
+        """Note that the bus is alive, and keep the dispatcher's latest counts."""
+        with self._lock:
+            self._last_message_at = time.monotonic()
+            if stats is not None:
+                self._dispatch_stats = stats
+
+    def bus_silence_s(self) -> float:
+        """Seconds since the last message of any kind from the bus."""
+        with self._lock:
+            return time.monotonic() - self._last_message_at
+
+    def dispatch_stats(self) -> schema.DispatchStats | None:
+        """The dispatcher's latest counts, if any arrived."""
+        with self._lock:
+            return self._dispatch_stats
+
+    def camera(self, name: str, create: bool = False) -> CameraView | None:
+        """The camera of that name; created on first sight when ``create``."""
+        with self._lock:
+            view = self._cameras.get(name)
+            if view is None and create:
+                view = self._cameras[name] = CameraView(name)
+            return view
+
+    def cameras(self) -> list[CameraView]:
+        """Every camera, in name order."""
+        with self._lock:
+            return [self._cameras[name] for name in sorted(self._cameras)]

@@ -1,0 +1,168 @@
+"""The one typed place where facestream's settings live.
+
+Every service reads its settings through :func:`load_config`, so a key means the
+same thing everywhere. Values come from, in rising priority: the defaults below,
+a TOML file (``CONFIG_FILE``, or ``facestream.toml`` in the working folder), and
+environment variables named like the fields in upper case (``SOURCE``,
+``WORKERS``...). A bad value is reported by :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CAMERA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_NAMED_SOURCE = re.compile(r"^([A-Za-z0-9_-]{1,32})=(.+)$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message names the key and says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Camera:
+    """One configured camera: a topic-safe name and the source it reads."""
+
+    name: str
+    uri: str
+
+
+def default_config_file() -> Path:
+    """The TOML file to read: ``CONFIG_FILE`` if set, else ``facestream.toml`` here."""
+    return Path(os.environ.get("CONFIG_FILE", "facestream.toml"))
+
+
+class Settings(BaseSettings):
+    """Every setting of every facestream service, with its default and meaning."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        case_sensitive=False,
+        env_prefix="",
+        validate_default=True,
+    )
+
+    source: str = Field(
+        "auto",
+        description=(
+            "What to watch: a camera index ('0'), a video file, an rtsp:// or http(s):// URL, "
+            "or several as 'name=uri,name=uri'. 'auto' uses the first local camera if there is "
+            "one; 'none' starts with no camera."
+        ),
+    )
+    faces_dir: Path = Field(Path("faces"), description="Folder of known people: faces/<Name>/*.jpg or faces/<Name>.jpg.")
+    data_dir: Path = Field(Path("data"), description="Folder facestream writes to: encoding cache, run files, logs.")
+    workers: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        le=256,
+        description="Number of inference worker processes (default: CPU cores).",
+    )
+    every_n: int = Field(2, ge=1, le=1000, description="Analyse every Nth frame of each camera.")
+    scale: float = Field(0.25, gt=0.0, le=1.0, description="Downscale factor before face detection.")
+    min_detect_width: int = Field(
+        320, ge=32, le=8192, description="Never detect on an image narrower than this (px), whatever 'scale' says."
+    )
+    upsample: int = Field(1, ge=0, le=3, description="Times HOG/CNN detection upsamples the image (finds smaller faces, costs ~4x each).")
+    detector: Literal["hog", "cnn"] = Field("hog", description="Face detector: 'hog' (fast on CPU) or 'cnn' (more accurate, slow on CPU).")
+    tolerance: float = Field(0.6, gt=0.0, lt=2.0, description="Largest face distance still named as a known person.")
+    port: int = Field(8080, ge=1, le=65535, description="HTTP port of the web service.")
+    bind: str = Field("0.0.0.0", description="Address the web service listens on.")
+    broker_host: str = Field("127.0.0.1", description="Host where services reach the broker.")
+    broker_bind: str = Field("127.0.0.1", description="Address the broker's sockets listen on ('0.0.0.0' for remote workers).")
+    bus_port: int = Field(
+        5550, ge=1, le=65533,
+        description="First of three broker ports: +0 publishers connect, +1 subscribers connect, +2 workers ask for frames.",
+    )
+    jpeg_quality: int = Field(80, ge=10, le=100, description="JPEG quality of published frames.")
+    max_frame_age_s: float = Field(1.0, gt=0.0, description="The dispatcher never hands out a frame older than this (s).")
+    worker_silence_s: float = Field(3.0, gt=0.0, description="A worker silent this long is taken for dead by the dispatcher (s).")
+    web_threads: int = Field(128, ge=4, le=4096, description="Web server threads: each viewer's stream holds one.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
+
+    @field_validator("source")
+    @classmethod
+    def _source_parses(cls, value: str) -> str:
+        parse_sources(value)
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment beats the file, the file beats the defaults."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_config_file())
+        return (init_settings, env_settings, toml)
+
+    @property
+    def cameras(self) -> list[Camera]:
+        """The cameras named by ``source``, resolved ('auto' looks for a local camera)."""
+        return parse_sources(self.source)
+
+    def bus_endpoint(self, role: Literal["publish", "subscribe", "dispatch"], *, bind: bool = False) -> str:
+        """The ZeroMQ address of one broker socket, to connect to or (``bind``) to listen on."""
+        offset = {"publish": 0, "subscribe": 1, "dispatch": 2}[role]
+        host = self.broker_bind if bind else self.broker_host
+        if bind and host in ("0.0.0.0", ""):
+            host = "*"
+        return f"tcp://{host}:{self.bus_port + offset}"
+
+
+def _local_camera_exists() -> bool:
+    return Path("/dev/video0").exists()
+
+
+def parse_sources(value: str) -> list[Camera]:
+    """Split a SOURCE value into cameras; raise ValueError naming what does not parse."""
+    text = value.strip()
+    if text.lower() in ("", "none"):
+        return []
+    if text.lower() == "auto":
+        return [Camera("cam0", "0")] if _local_camera_exists() else []
+    cameras: list[Camera] = []
+    for index, item in enumerate(part.strip() for part in text.split(",")):
+        if not item:
+            raise ValueError(f"empty entry at position {index + 1} in {value!r}")
+        named = _NAMED_SOURCE.match(item)
+        if named and "://" not in named.group(1):
+            cameras.append(Camera(named.group(1), named.group(2).strip()))
+        else:
+            cameras.append(Camera(f"cam{index}", item))
+    names = [camera.name for camera in cameras]
+    if len(set(names)) != len(names):
+        raise ValueError(f"camera names repeat in {value!r}: {names}")
+    return cameras
+
+
+def load_config(**overrides: object) -> Settings:
+    """Read the settings; raise ConfigError with one line per bad key."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            key = ".".join(str(part) for part in problem["loc"]) or "config"
+            lines.append(f"{key.upper()}: {problem['msg']} (got {problem.get('input')!r})")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,49 @@
+"""Logging set-up shared by every service, and a rate-limited logger for bad input.
+
+Bad input (a corrupt frame, a garbage message) must be logged, counted and
+skipped; at 30 frames a second an unlimited log would drown everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+
+
+def setup_logging(service: str, level: str = "INFO") -> logging.Logger:
+    """Log one line per event to stderr, prefixed with the service's name."""
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    return logging.getLogger(service)
+
+
+class RateLimitedLog:
+    """Log a recurring problem at most once per interval, with how many were suppressed."""
+
+    def __init__(self, logger: logging.Logger, interval_s: float = 5.0) -> None:
+        self._logger = logger
+        self._interval_s = interval_s
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+        self.total: dict[str, int] = {}
+
+    def warning(self, kind: str, message: str) -> None:
+        """Count one occurrence of ``kind``; log it if the last log of that kind is old enough."""
+        now = time.monotonic()
+        with self._lock:
+            self.total[kind] = self.total.get(kind, 0) + 1
+            if now - self._last.get(kind, -1e9) < self._interval_s:
+                self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
+                return
+            suppressed = self._suppressed.pop(kind, 0)
+            self._last[kind] = now
+            total = self.total[kind]
+        extra = f" ({suppressed} more since last report, {total} in all)" if suppressed else f" ({total} in all)"
+        self._logger.warning("%s: %s%s", kind, message, extra)

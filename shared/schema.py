@@ -1,0 +1,166 @@
+"""The bus's message schema: topics, fields, and checked encode/decode.
+
+Every message is msgpack with a version field ``v``. Frames travel as three
+frames ``[topic, header, jpeg]`` so the JPEG is never copied into the header;
+results, status and stats as ``[topic, body]``. Another program can follow the
+bus with only pyzmq and msgpack: the README documents these fields.
+
+Decoding never trusts the sender: anything of an unknown version or shape
+raises :class:`SchemaError`, which services count and log at a limited rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgpack
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+VERSION = 1
+
+FRAMES = "frames"
+FACES = "faces"
+STATUS = "status"
+STATS = "stats"
+
+
+class SchemaError(ValueError):
+    """A message that is not a well-formed facestream message of a known version."""
+
+
+def topic(kind: str, name: str) -> bytes:
+    """The bus topic of a message kind for one camera (or one service, for stats)."""
+    return f"{kind}.{name}".encode()
+
+
+def topic_kind(raw_topic: bytes) -> str:
+    """The kind ('frames', 'faces'...) named by a topic."""
+    return raw_topic.split(b".", 1)[0].decode("ascii", "replace")
+
+
+class _Message(BaseModel):
+    """Common base: versioned, tolerant of added fields so newer senders stay readable."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    v: Literal[1] = VERSION
+
+
+class FrameHeader(_Message):
+    """What a capture process says about each JPEG it publishes."""
+
+    camera: str
+    frame_id: int = Field(ge=0)
+    ts: float = Field(description="Capture time, Unix seconds.")
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
+class Timings(_Message):
+    """Where a worker's time went on one frame, in milliseconds."""
+
+    queue_ms: float = 0.0
+    decode_ms: float = 0.0
+    detect_ms: float = 0.0
+    encode_ms: float = 0.0
+    match_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+class Face(_Message):
+    """One recognised face: box normalised to the frame (x, y, w, h in 0..1)."""
+
+    box: tuple[float, float, float, float]
+    name: str
+    distance: float | None = None
+    confidence: float = Field(ge=0.0, le=100.0)
+
+
+class Result(_Message):
+    """A worker's answer for one frame of one camera."""
+
+    camera: str
+    frame_id: int = Field(ge=0)
+    capture_ts: float
+    worker: str
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    faces: list[Face]
+    timings: Timings
+    published_ts: float
+
+
+class Status(_Message):
+    """A capture process's periodic word on its camera."""
+
+    camera: str
+    state: Literal["live", "no_signal"]
+    source: str
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+    last_frame_ts: float = 0.0
+    frames: int = 0
+    message: str = ""
+
+
+class DispatchStats(_Message):
+    """The dispatcher's running counts, per camera."""
+
+    received: dict[str, int]
+    dispatched: dict[str, int]
+    dropped: dict[str, int]
+    workers_ready: int
+    workers_known: int
+
+
+BODY_TYPES: dict[str, type[_Message]] = {FACES: Result, STATUS: Status, STATS: DispatchStats}
+
+
+def pack(message: _Message) -> bytes:
+    """Serialise a message for the bus."""
+    return msgpack.packb(message.model_dump(mode="python"), use_bin_type=True)
+
+
+def _unpack_dict(raw: bytes | memoryview) -> dict[str, Any]:
+    try:
+        data = msgpack.unpackb(bytes(raw), raw=False, strict_map_key=True)
+    except Exception as error:  # msgpack raises several unrelated types
+        raise SchemaError(f"not msgpack: {error}") from None
+    if not isinstance(data, dict):
+        raise SchemaError(f"expected a map, got {type(data).__name__}")
+    if data.get("v") != VERSION:
+        raise SchemaError(f"unknown version v={data.get('v')!r}")
+    return data
+
+
+def unpack(model: type[_Message], raw: bytes | memoryview) -> Any:
+    """Parse and check one message body of the given type."""
+    data = _unpack_dict(raw)
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise SchemaError(f"bad {model.__name__}: {where}: {first['msg']}") from None
+
+
+def unpack_frame(parts: list[Any]) -> tuple[FrameHeader, Any]:
+    """Check a frame message ``[topic, header, jpeg]``; return the header and the JPEG buffer."""
+    if len(parts) != 3:
+        raise SchemaError(f"a frame message has 3 parts, got {len(parts)}")
+    header = unpack(FrameHeader, parts[1])
+    jpeg = parts[2]
+    if len(jpeg) < 4:
+        raise SchemaError("empty JPEG")
+    return header, jpeg
+
+
+def unpack_body(parts: list[Any]) -> _Message:
+    """Check a ``[topic, body]`` message whose type the topic names."""
+    if len(parts) != 2:
+        raise SchemaError(f"expected 2 parts, got {len(parts)}")
+    kind = topic_kind(bytes(parts[0]))
+    model = BODY_TYPES.get(kind)
+    if model is None:
+        raise SchemaError(f"unknown topic kind {kind!r}")
+    return unpack(model, parts[1])
