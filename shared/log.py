@@ -17,7 +17,7 @@ def setup_logging(service: str, level: str = "INFO") -> logging.Logger:
     logging.basicConfig(
         level=level,
         stream=sys.stderr,
-        format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s {service} %(levelname)s %(message)s",
         force=True,
     )
     return logging.getLogger(service)

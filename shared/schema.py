@@ -23,6 +23,9 @@ FACES = "faces"
 STATUS = "status"
 STATS = "stats"
 
+JPEG_START = b"\xff\xd8"
+"""Every JPEG starts with this marker; a frame that does not is refused before anyone decodes it."""
+
 
 class SchemaError(ValueError):
     """A message that is not a well-formed facestream message of a known version."""
@@ -125,7 +128,7 @@ def _unpack_dict(raw: bytes | memoryview) -> dict[str, Any]:
     try:
         data = msgpack.unpackb(bytes(raw), raw=False, strict_map_key=True)
     except Exception as error:  # msgpack raises several unrelated types
-        raise SchemaError(f"not msgpack: {error}") from None
+        raise SchemaError(f"not msgpack ({type(error).__name__}: {error})") from None
     if not isinstance(data, dict):
         raise SchemaError(f"expected a map, got {type(data).__name__}")
     if data.get("v") != VERSION:
@@ -150,8 +153,8 @@ def unpack_frame(parts: list[Any]) -> tuple[FrameHeader, Any]:
         raise SchemaError(f"a frame message has 3 parts, got {len(parts)}")
     header = unpack(FrameHeader, parts[1])
     jpeg = parts[2]
-    if len(jpeg) < 4:
-        raise SchemaError("empty JPEG")
+    if len(jpeg) < 4 or bytes(jpeg[:2]) != JPEG_START:
+        raise SchemaError("the image part is not a JPEG")
     return header, jpeg
 
 

@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from services.web.app import create_app
 from shared.config import ConfigError, Settings, load_config
+from shared.log import setup_logging
 
 
 class WebServer(BaseApplication):
@@ -34,6 +35,7 @@ class WebServer(BaseApplication):
             "errorlog": "-",
             "loglevel": self.settings.log_level.lower(),
             "proc_name": "facestream-web",
+            "control_socket_disable": True,  # gunicorn 24+ would write a socket under ~/.gunicorn
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -49,6 +51,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"web: {error}", file=sys.stderr)
         return 2
+    setup_logging("web", settings.log_level)  # our own lines; gunicorn keeps its own format for its own
     WebServer(settings).run()
     return 0
 

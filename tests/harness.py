@@ -1,0 +1,206 @@
+"""Start the real facestream services for a test, and talk to them over real sockets.
+
+The pipeline is started the way a user starts it (``python -m services.launch``
+under supervisord), on free loopback ports and temporary folders, so a test
+exercises the same processes and configuration as ``make run``. Every process
+carries a marker in its environment so a test can prove none is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("FACESTREAM_TEST_DATA", ROOT.parent / "shared" / "data")).resolve()
+MARKER_VARIABLE = "FACESTREAM_TEST_RUN"
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout_s: float, what: str, poll_s: float = 0.05) -> T:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except Exception as error:  # the condition may fail until the service is up
+            last_error = error
+        time.sleep(poll_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what} (last error: {last_error})")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_block(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + count < 65535 and all(_bindable(first + offset) for offset in range(count)):
+            return first
+    raise RuntimeError("no block of free ports found")
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """Pids of live processes whose environment carries this test run's marker."""
+    needle = f"{MARKER_VARIABLE}={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if needle in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@dataclass
+class MjpegPart:
+    """One part of an MJPEG stream, as a client receives it."""
+
+    frame_id: int
+    capture_ts: float
+    received_ts: float
+    jpeg: bytes
+
+
+def read_mjpeg(url: str, count: int, timeout_s: float = 30.0) -> Iterator[MjpegPart]:
+    """Yield the next ``count`` parts of an MJPEG stream, parsed from the raw bytes."""
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        for _ in range(count):
+            headers: dict[str, str] = {}
+            line = response.readline()
+            while line.strip() == b"":
+                line = response.readline()
+            if not line.startswith(b"--"):
+                raise AssertionError(f"expected a boundary, got {line[:80]!r}")
+            while True:
+                line = response.readline().strip()
+                if not line:
+                    break
+                key, _, value = line.decode("ascii").partition(":")
+                headers[key.strip().lower()] = value.strip()
+            jpeg = response.read(int(headers["content-length"]))
+            yield MjpegPart(int(headers["x-frame-id"]), float(headers["x-capture-time"]), time.time(), jpeg)
+
+
+@dataclass
+class Pipeline:
+    """One running facestream: supervisord and every service, on loopback."""
+
+    workdir: Path
+    env: dict[str, str]
+    marker: str = field(default_factory=lambda: uuid.uuid4().hex)
+    process: subprocess.Popen | None = None
+
+    @classmethod
+    def configure(cls, workdir: Path, **settings: str) -> "Pipeline":
+        """Settings as environment variables; ports and folders default to fresh ones under ``workdir``."""
+        env = {key: value for key, value in os.environ.items() if key not in ("CONFIG_FILE",)}
+        env.update(
+            DATA_DIR=str(workdir / "data"),
+            FACES_DIR=str(workdir / "faces"),
+            BUS_PORT=str(free_port_block(3)),
+            PORT=str(free_port_block(1)),
+            BIND="127.0.0.1",
+            CONFIG_FILE=str(workdir / "no-config.toml"),
+            PYTHONUNBUFFERED="1",
+        )
+        env.update({key.upper(): str(value) for key, value in settings.items()})
+        pipeline = cls(workdir, env)
+        pipeline.env[MARKER_VARIABLE] = pipeline.marker
+        return pipeline
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['PORT']}"
+
+    @property
+    def logs(self) -> Path:
+        return self.workdir / "logs"
+
+    @property
+    def bus_port(self) -> int:
+        return int(self.env["BUS_PORT"])
+
+    def start(self) -> None:
+        """Launch everything and wait until the web answers healthy."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.launch", "--logs", str(self.logs)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=(self.workdir / "launch.out").open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(lambda: self.get_json("/healthz")["status"] == "ok", 60, "the web service to report healthy")
+
+    def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
+        """Status and body of a GET, whatever the status."""
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=timeout_s) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def get_json(self, path: str) -> dict:
+        """The JSON body of a GET."""
+        return json.loads(self.get(path)[1])
+
+    def log(self, program: str) -> str:
+        """Everything a service (or all of a prefix's processes, e.g. 'infer') has logged so far."""
+        return "".join(path.read_text(errors="replace") for path in sorted(self.logs.glob(f"{program}*.log")))
+
+    def supervisorctl(self, *args: str) -> str:
+        """Run supervisorctl against this pipeline's supervisord."""
+        conf = Path(self.env["DATA_DIR"]) / "run" / "supervisord.conf"
+        command = [str(Path(sys.executable).with_name("supervisorctl")), "-c", str(conf), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=30, env=self.env).stdout
+
+    def stop(self, timeout_s: float = 30.0) -> int:
+        """Press Ctrl-C (SIGINT to supervisord) and wait for it to exit; its exit code."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout_s)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def kill_leftovers(self) -> None:
+        """Last resort after a failed test: no process of this run may outlive it."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in processes_with_marker(self.marker):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -1,0 +1,293 @@
+"""The whole pipeline, really started: broker, two captures, two workers and the web, on loopback.
+
+One pipeline serves the module's tests in order (starting it loads dlib's
+models in every worker, which takes seconds); the last test stops it the way
+a user does (Ctrl-C) and checks that nothing is left running.
+
+Camera ``hamilton`` plays the real clip with Lin-Manuel Miranda, whose
+reference photos are the known faces; camera ``strangers`` plays a clip made
+here from LFW photos of people who are not enrolled; camera ``missing`` reads
+a file that does not exist, as a camera that vanished.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import msgpack
+import numpy as np
+import pytest
+import zmq
+
+from tests.harness import Pipeline, processes_with_marker, read_mjpeg, wait_for
+
+pytestmark = pytest.mark.integration
+
+CLIP_FPS = 29.97
+KNOWN = "Lin_Manuel_Miranda"
+STRANGER_FPS = 10.0
+FRAMES_PER_STRANGER = 8
+
+
+class ResultRecorder(threading.Thread):
+    """Subscribes to every result on the broker with nothing but pyzmq and msgpack, as another program would."""
+
+    def __init__(self, bus_port: int) -> None:
+        super().__init__(daemon=True)
+        self._lock = threading.Lock()
+        self._results: list[tuple[float, dict]] = []
+        self._stop_event = threading.Event()
+        self._socket = zmq.Context.instance().socket(zmq.SUB)
+        self._socket.setsockopt(zmq.SUBSCRIBE, b"faces.")
+        self._socket.setsockopt(zmq.LINGER, 0)
+        self._socket.connect(f"tcp://127.0.0.1:{bus_port + 1}")
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            if self._socket.poll(100):
+                parts = self._socket.recv_multipart()
+                try:
+                    result = msgpack.unpackb(parts[1])
+                    if result.get("v") != 1:
+                        continue
+                except (IndexError, ValueError, AttributeError):
+                    continue  # a well-behaved subscriber skips what it cannot read
+                with self._lock:
+                    self._results.append((time.time(), result))
+        self._socket.close()
+
+    def results(self, camera: str, since: float = 0.0) -> list[tuple[float, dict]]:
+        """(arrival time, result) of one camera, received after ``since``."""
+        with self._lock:
+            return [(at, result) for at, result in self._results if result["camera"] == camera and at >= since]
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(5)
+
+
+def make_strangers_clip(data_dir: Path, path: Path) -> int:
+    """A video of every LFW photo of a person who is not enrolled; returns how many people it shows."""
+    identities = (data_dir / "lfw_dev" / "identities.tsv").read_text().splitlines()[1:]
+    names = [line.split("\t")[0] for line in identities if line.split("\t")[1] == "unknown_singleton"]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), STRANGER_FPS, (250, 250))
+    for name in names:
+        image = cv2.imread(str(next((data_dir / "lfw_dev" / "images" / name).glob("*.jpg"))))
+        for _ in range(FRAMES_PER_STRANGER):
+            writer.write(image)
+    writer.release()
+    return len(names)
+
+
+@pytest.fixture(scope="module")
+def clip(data_dir: Path) -> Path:
+    return data_dir / "video_hamilton" / "short_hamilton_clip.mp4"
+
+
+@pytest.fixture(scope="module")
+def pipeline(data_dir: Path, clip: Path, tmp_path_factory: pytest.TempPathFactory):
+    workdir = tmp_path_factory.mktemp("pipeline")
+    strangers = workdir / "strangers.mp4"
+    make_strangers_clip(data_dir, strangers)
+    running = Pipeline.configure(
+        workdir,
+        source=f"hamilton={clip},strangers={strangers},missing={workdir / 'not-there.mp4'}",
+        faces_dir=str(data_dir / "video_hamilton" / "reference"),
+        workers="2",
+        every_n="2",
+    )
+    try:
+        running.start()
+        yield running
+    finally:
+        running.kill_leftovers()
+
+
+@pytest.fixture(scope="module")
+def recorder(pipeline: Pipeline):
+    listening = ResultRecorder(pipeline.bus_port)
+    listening.start()
+    yield listening
+    listening.stop()
+
+
+def haar_faces(frame: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Faces found by OpenCV's Haar cascade: an opinion independent of dlib's."""
+    cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    return [tuple(box) for box in cascade.detectMultiScale(grey, 1.1, 4, minSize=(30, 30))]
+
+
+def clip_frame(clip: Path, frame_id: int) -> np.ndarray:
+    """The clip's picture that the capture published as ``frame_id`` (the file loops)."""
+    video = cv2.VideoCapture(str(clip))
+    count = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
+    video.set(cv2.CAP_PROP_POS_FRAMES, frame_id % count)
+    ok, frame = video.read()
+    video.release()
+    assert ok, f"cannot read frame {frame_id} of {clip}"
+    return frame
+
+
+def test_known_person_is_named_on_his_face(pipeline: Pipeline, recorder: ResultRecorder, clip: Path) -> None:
+    def faces_named_known() -> list[tuple[dict, dict]] | None:
+        found = [(r, face) for _, r in recorder.results("hamilton") for face in r["faces"] if face["name"] == KNOWN]
+        return found if len(found) >= 10 else None
+
+    named = wait_for(faces_named_known, 90, f"10 faces named {KNOWN} on camera hamilton")
+    checked = agreed = 0
+    for result, face in named:
+        assert result["v"] == 1 and result["width"] == 640 and result["height"] == 360
+        assert 50.0 < face["confidence"] <= 100.0 and face["distance"] <= 0.6
+        frame = clip_frame(clip, result["frame_id"])
+        reference = haar_faces(frame)
+        if not reference:
+            continue
+        x, y, w, h = face["box"]
+        centre_x, centre_y = (x + w / 2) * 640, (y + h / 2) * 360
+        checked += 1
+        agreed += any(rx <= centre_x <= rx + rw and ry <= centre_y <= ry + rh for rx, ry, rw, rh in reference)
+    assert checked >= 5, "OpenCV's detector should see a face in most frames where Lin-Manuel Miranda is named"
+    assert agreed >= 0.9 * checked, f"only {agreed} of {checked} named boxes lie on a face OpenCV also sees"
+
+
+def test_strangers_are_unknown(pipeline: Pipeline, recorder: ResultRecorder) -> None:
+    def stranger_faces() -> list[dict] | None:
+        found = [face for _, r in recorder.results("strangers") for face in r["faces"]]
+        return found if len(found) >= 40 else None
+
+    faces = wait_for(stranger_faces, 120, "40 faces analysed on camera strangers")
+    named = [face for face in faces if face["name"] != "Unknown"]
+    assert not named, f"strangers were named as known people: {named}"
+    assert all(face["distance"] > 0.6 for face in faces)
+
+
+def test_stream_runs_at_the_source_fps(pipeline: Pipeline) -> None:
+    parts = list(read_mjpeg(pipeline.base_url + "/stream/hamilton.mjpg", 151))
+    live = parts[1:]  # the first part may be the frame that was newest when we connected
+    fps = (len(live) - 1) / (live[-1].received_ts - live[0].received_ts)
+    assert fps >= 0.9 * CLIP_FPS, f"the stream ran at {fps:.1f} fps, the clip at {CLIP_FPS}"
+    ids = [part.frame_id for part in live]
+    assert all(later > earlier for earlier, later in zip(ids, ids[1:])), "frames arrived out of order"
+    skipped = (ids[-1] - ids[0] + 1) - len(ids)
+    assert skipped <= 0.05 * len(ids), f"{skipped} frames skipped out of {len(ids)}"
+    for part in live[:: len(live) // 5]:
+        picture = cv2.imdecode(np.frombuffer(part.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        assert picture is not None and picture.shape == (360, 640, 3)
+        assert 0.0 <= time.time() - part.capture_ts < 5.0
+
+
+def test_raw_stream_and_api(pipeline: Pipeline) -> None:
+    raw = next(iter(read_mjpeg(pipeline.base_url + "/stream/hamilton.mjpg?overlay=0", 1)))
+    assert raw.jpeg[:2] == b"\xff\xd8"
+    cameras = {camera["id"]: camera for camera in pipeline.get_json("/api/cameras")["cameras"]}
+    assert set(cameras) >= {"hamilton", "strangers"}
+    assert cameras["hamilton"]["status"] == "live" and cameras["hamilton"]["resolution"] == [640, 360]
+    assert abs(cameras["hamilton"]["fps"] - CLIP_FPS) < 3.0
+    assert abs(cameras["strangers"]["fps"] - STRANGER_FPS) < 1.5
+    result = pipeline.get_json("/api/results/hamilton")
+    assert result["camera"] == "hamilton" and result["v"] == 1 and "timings" in result
+    status, body = pipeline.get("/api/results/no-such-camera")
+    assert status == 404 and b"no-such-camera" in body
+    metrics = pipeline.get("/metrics")[1].decode()
+    for name in ("facestream_frames_captured_total", "facestream_frames_analysed_total", "facestream_inference_ms"):
+        assert name in metrics
+
+
+def test_a_missing_camera_shows_no_signal_and_harms_no_other(pipeline: Pipeline) -> None:
+    def missing_reported() -> dict | None:
+        cameras = {camera["id"]: camera for camera in pipeline.get_json("/api/cameras")["cameras"]}
+        return cameras if "cannot open" in cameras["missing"]["message"] else None
+
+    cameras = wait_for(missing_reported, 10, "camera 'missing' to report why it has no signal")
+    assert cameras["missing"]["status"] == "no_signal" and cameras["hamilton"]["status"] == "live"
+    card = next(iter(read_mjpeg(pipeline.base_url + "/stream/missing.mjpg", 1)))
+    assert card.frame_id == -1 and cv2.imdecode(np.frombuffer(card.jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
+    assert "no signal: cannot open" in pipeline.log("capture-missing")
+    page_status, page = pipeline.get("/")
+    assert page_status == 200 and b"/stream/missing.mjpg" in page and b"/stream/hamilton.mjpg" in page
+
+
+def _pids(pipeline: Pipeline) -> dict[str, str]:
+    lines = pipeline.supervisorctl("status").splitlines()
+    return {line.split()[0]: line.split("pid ")[1].split(",")[0] for line in lines if "RUNNING" in line}
+
+
+def test_corrupt_frame_and_garbage_messages_are_logged_and_skipped(
+    pipeline: Pipeline, recorder: ResultRecorder
+) -> None:
+    before = _pids(pipeline)
+    publisher = zmq.Context.instance().socket(zmq.PUB)
+    publisher.setsockopt(zmq.LINGER, 0)
+    publisher.connect(f"tcp://127.0.0.1:{pipeline.bus_port}")
+    header = msgpack.packb({"v": 1, "camera": "bogus", "frame_id": 0, "ts": time.time(), "width": 64, "height": 64})
+    not_a_picture = b"\xff\xd8" + os.urandom(2000) + b"\xff\xd9"
+
+    def send_bad_things() -> None:
+        publisher.send_multipart([b"frames.bogus", header, not_a_picture])
+        publisher.send_multipart([b"faces.hamilton", b"\xc1 not msgpack"])
+        publisher.send_multipart([b"frames.hamilton", msgpack.packb({"v": 99}), b"\xff\xd8xx"])
+
+    def all_logged() -> bool:
+        send_bad_things()
+        return (
+            "skipped corrupt frame" in pipeline.log("infer")
+            and "dropped malformed bus message" in pipeline.log("web")
+            and "dropped malformed bus message" in pipeline.log("broker")
+        )
+
+    try:
+        wait_for(all_logged, 30, "the corrupt frame and garbage messages to be logged", poll_s=0.2)
+    finally:
+        publisher.close()
+    bad_counted = [line for line in pipeline.get("/metrics")[1].decode().splitlines()
+                   if line.startswith("facestream_bad_messages_total")]
+    assert bad_counted and float(bad_counted[0].split()[1]) >= 2, "the web should count each bad message"
+    since = time.time()
+    wait_for(lambda: recorder.results("hamilton", since), 10, "results to keep coming after the bad input")
+    assert _pids(pipeline) == before, "a service restarted after bad input"
+    assert pipeline.get("/healthz")[0] == 200
+
+
+def test_killing_a_worker_pauses_neither_stream_nor_results(pipeline: Pipeline, recorder: ResultRecorder) -> None:
+    victim = int(pipeline.supervisorctl("pid", "infer:infer-00").strip())
+    gaps: list[float] = []
+
+    def watch_stream() -> None:
+        previous = None
+        for part in read_mjpeg(pipeline.base_url + "/stream/hamilton.mjpg", 150):
+            if previous is not None:
+                gaps.append(part.received_ts - previous)
+            previous = part.received_ts
+
+    watcher = threading.Thread(target=watch_stream, daemon=True)
+    watcher.start()
+    wait_for(lambda: len(gaps) >= 10, 10, "the stream to start")
+    killed_at = time.time()
+    os.kill(victim, signal.SIGKILL)
+    watcher.join(30)
+    assert max(gaps) < 0.5, f"the stream paused for {max(gaps):.2f} s around the kill"
+
+    arrivals = [killed_at] + [at for at, _ in recorder.results("hamilton", killed_at)]
+    assert len(arrivals) > 1, "no result arrived after the kill"
+    longest = max(later - earlier for earlier, later in zip(arrivals, arrivals[1:]))
+    assert longest <= 2.0, f"results paused for {longest:.2f} s after the kill"
+
+    replacement = wait_for(
+        lambda: [r["worker"] for _, r in recorder.results("hamilton", killed_at)
+                 if r["worker"].startswith("infer-00-") and r["worker"] != f"infer-00-{victim}"],
+        60, "supervisor's replacement worker to rejoin and publish",
+    )
+    assert replacement
+
+
+def test_stops_cleanly_on_ctrl_c(pipeline: Pipeline) -> None:
+    assert processes_with_marker(pipeline.marker), "the pipeline should be running before it is stopped"
+    code = pipeline.stop()
+    assert code == 0, f"supervisord exited with {code}"
+    wait_for(lambda: not processes_with_marker(pipeline.marker), 10, "every service process to exit")

@@ -1,0 +1,40 @@
+"""face_recognition must really import: under setuptools 81+ it quits the process silently instead."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.harness import ROOT
+
+
+def _python(code: str, extra_path: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (extra_path, ROOT) if p)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+
+def test_face_recognition_really_imports() -> None:
+    run = _python("import face_recognition, dlib; print('imported', face_recognition.__version__)")
+    assert run.returncode == 0 and run.stdout.startswith("imported"), (
+        f"import face_recognition did not finish (exit {run.returncode}): {run.stdout} {run.stderr}"
+    )
+
+
+def test_a_library_that_quits_on_import_becomes_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "face_recognition.py").write_text("print('Please install models')\nquit()\n")
+    run = _python(
+        "from services.infer import facelib\n"
+        "try:\n    facelib.load()\nexcept facelib.FaceLibraryError as error:\n    print('ERROR', error)\n",
+        extra_path=tmp_path,
+    )
+    assert run.returncode == 0
+    assert "ERROR face_recognition quit while importing" in run.stdout and "Please install models" in run.stdout
+    assert "setuptools" in run.stdout
+
+
+def test_importing_facelib_loads_nothing_yet() -> None:
+    run = _python("import sys\nfrom services.infer import facelib\nprint('face_recognition' in sys.modules)")
+    assert run.stdout.strip() == "False"
