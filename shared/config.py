@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     upsample: int = Field(1, ge=0, le=3, description="Times HOG/CNN detection upsamples the image (finds smaller faces, costs ~4x each).")
     detector: Literal["hog", "cnn"] = Field("hog", description="Face detector: 'hog' (fast on CPU) or 'cnn' (more accurate, slow on CPU).")
     tolerance: float = Field(0.6, gt=0.0, lt=2.0, description="Largest face distance still named as a known person.")
+    reencode_s: float = Field(
+        1.0, ge=0.0, le=60.0,
+        description="A tracked face is encoded again after this long (s); sooner while its name is unsure.",
+    )
+    track_iou: float = Field(
+        0.3, gt=0.0, lt=1.0, description="Boxes overlapping at least this much (IoU) in consecutive frames are one face."
+    )
+    track_max_age_s: float = Field(1.0, gt=0.0, le=60.0, description="A face unseen for this long (s) loses its track.")
+    adaptive_rate: bool = Field(
+        True, description="Give idle workers frames between the every-Nth ones (up to every frame); never queue."
+    )
+    infer_nice: int = Field(
+        10, ge=0, le=19, description="Scheduling niceness of inference workers, so capture and web stay smooth."
+    )
     port: int = Field(8080, ge=1, le=65535, description="HTTP port of the web service.")
     bind: str = Field("0.0.0.0", description="Address the web service listens on.")
     broker_host: str = Field("127.0.0.1", description="Host where services reach the broker.")

@@ -76,6 +76,10 @@ class Face(_Message):
     name: str
     distance: float | None = None
     confidence: float = Field(ge=0.0, le=100.0)
+    track_id: int | None = Field(None, description="Same number for the same face from frame to frame.")
+    motion: tuple[float, float] = Field(
+        (0.0, 0.0), description="How fast the box moves (fractions of the frame per second, x and y)."
+    )
 
 
 class Result(_Message):
@@ -90,6 +94,7 @@ class Result(_Message):
     faces: list[Face]
     timings: Timings
     published_ts: float
+    encoded: int = Field(0, ge=0, description="Faces encoded for this frame; the others kept their track's name.")
 
 
 class Status(_Message):

@@ -1,4 +1,4 @@
-"""The dispatcher's socket loop: frames in from the bus, requests in from workers, work out."""
+"""The dispatcher's socket loop: frames in from the bus, requests and findings in from workers, work and results out."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import zmq
 
 from services.broker import dispatch_protocol as protocol
 from services.broker.scheduler import Assignment, FrameScheduler
+from services.broker.tracker import CameraTracker
 from shared import schema
 from shared.bus import Publisher, Subscriber
 from shared.config import Settings
@@ -25,13 +26,17 @@ class Dispatcher:
 
     def __init__(self, settings: Settings, context: zmq.Context, stop: threading.Event) -> None:
         self._stop = stop
-        self.scheduler = FrameScheduler(settings.every_n, settings.max_frame_age_s, settings.worker_silence_s)
+        self.settings = settings
+        self.scheduler = FrameScheduler(
+            settings.every_n, settings.max_frame_age_s, settings.worker_silence_s, settings.adaptive_rate
+        )
+        self.trackers: dict[str, CameraTracker] = {}
         self._frames = Subscriber(settings, [schema.FRAMES + "."], context)
         self._workers = context.socket(zmq.ROUTER)
         self._workers.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self._workers.setsockopt(zmq.LINGER, 0)
         self._workers.bind(settings.bus_endpoint("dispatch", bind=True))
-        self._stats = Publisher(settings, context)
+        self._publisher = Publisher(settings, context)  # results and counts go out on the bus
         self._bad = RateLimitedLog(log)
 
     def run(self) -> None:
@@ -65,14 +70,39 @@ class Dispatcher:
         while self._workers.poll(0):
             identity, *parts = self._workers.recv_multipart()
             try:
-                ready = protocol.parse_ready(parts)
+                message = protocol.parse_worker_message(parts)
             except schema.SchemaError as error:
-                self._bad.warning("dropped malformed worker request", str(error))
+                self._bad.warning("dropped malformed worker message", str(error))
                 continue
-            self.scheduler.worker_ready(identity, ready.seq, now)
+            if isinstance(message, protocol.DoneMessage):
+                self._publish_result(message)
+            else:
+                self.scheduler.worker_ready(identity, message.seq, now)
+
+    def tracker(self, camera: str) -> CameraTracker:
+        """The camera's tracks, made on first use."""
+        if camera not in self.trackers:
+            self.trackers[camera] = CameraTracker(
+                self.settings.reencode_s, self.settings.track_max_age_s, self.settings.track_iou
+            )
+        return self.trackers[camera]
+
+    def _publish_result(self, done: protocol.DoneMessage) -> None:
+        faces = self.tracker(done.camera).update(done.detections, done.capture_ts)
+        self._publisher.send(
+            schema.FACES,
+            done.camera,
+            schema.Result(
+                camera=done.camera, frame_id=done.frame_id, capture_ts=done.capture_ts, worker=done.worker,
+                width=done.width, height=done.height, faces=faces, timings=done.timings,
+                published_ts=time.time(), encoded=sum(d.name is not None for d in done.detections),
+            ),
+        )
 
     def _send(self, assignment: Assignment) -> None:
-        body = schema.pack(protocol.WorkMessage(seq=assignment.seq))
+        header = assignment.frame.header
+        hints = self.tracker(header.camera).hints(header.ts)
+        body = schema.pack(protocol.WorkMessage(seq=assignment.seq, tracks=hints))
         try:
             self._workers.send_multipart(
                 [assignment.worker, protocol.WORK, body, *assignment.frame.parts], copy=False
@@ -84,7 +114,7 @@ class Dispatcher:
 
     def _publish_stats(self) -> None:
         counts = self.scheduler.counts
-        self._stats.send(
+        self._publisher.send(
             schema.STATS,
             "dispatcher",
             schema.DispatchStats(

@@ -1,7 +1,9 @@
 """Which frame goes to which idle worker: the newest due frame, never a queue.
 
 Kept free of sockets so the rule can be tested on its own. A frame is due when
-its id is a multiple of ``every_n``; a newer due frame of the same camera
+its id is a multiple of ``every_n``, or (``adaptive``) when a worker is idle
+and nothing of its camera is waiting: spare capacity analyses more frames, a
+busy pool fewer, and nothing queues. A newer due frame of the same camera
 replaces one still waiting (the older one is counted as dropped), so the
 latency of a result never grows with load. Cameras take turns.
 """
@@ -46,8 +48,11 @@ class _Counters:
 class FrameScheduler:
     """Pairs idle workers with the newest due frame of each camera, round-robin."""
 
-    def __init__(self, every_n: int, max_frame_age_s: float, worker_silence_s: float) -> None:
+    def __init__(
+        self, every_n: int, max_frame_age_s: float, worker_silence_s: float, adaptive: bool = False
+    ) -> None:
         self.every_n = every_n
+        self.adaptive = adaptive
         self.max_frame_age_s = max_frame_age_s
         self.worker_silence_s = worker_silence_s
         self.counts = _Counters()
@@ -61,7 +66,8 @@ class FrameScheduler:
         """Take note of a frame from the bus; keep it if it is due."""
         camera = header.camera
         self.counts.add(self.counts.received, camera)
-        if header.frame_id % self.every_n != 0:
+        spare_worker = self.adaptive and bool(self._ready) and camera not in self._pending
+        if header.frame_id % self.every_n != 0 and not spare_worker:
             return
         if camera in self._pending:
             self.counts.add(self.counts.dropped, camera)

@@ -1,4 +1,4 @@
-"""An inference worker: asks the dispatcher for a frame when idle, publishes who is in it.
+"""An inference worker: asks the dispatcher for a frame when idle, answers with the faces in it.
 
 Run as many as there are cores (or more, on other machines): each is a
 separate process, so they share no GIL, and the dispatcher only ever hands a
@@ -20,8 +20,8 @@ from services.broker import dispatch_protocol as protocol
 from services.infer import facelib
 from services.infer.analyzer import CorruptFrame, analyze
 from services.infer.known_faces import load_gallery
+from services.infer.matcher import Gallery
 from shared import schema
-from shared.bus import Publisher
 from shared.config import ConfigError, Settings, load_config
 from shared.log import RateLimitedLog, setup_logging
 
@@ -50,7 +50,6 @@ class Worker:
         self.requests.setsockopt(zmq.SNDHWM, 2)
         self.requests.setsockopt(zmq.LINGER, 0)
         self.requests.connect(settings.bus_endpoint("dispatch"))
-        self.results = Publisher(settings, context)
         self.seq = 0
 
     def _ask(self) -> None:
@@ -80,36 +79,31 @@ class Worker:
                 continue
             if work.seq != self.seq:
                 continue  # an answer to an old request: its frame is stale
-            self._process(header, jpeg, received_at, gallery)
+            self._process(work, header, jpeg, received_at, gallery)
             self.seq += 1
             self._ask()
         self.requests.close()
-        self.results.close()
 
-    def _process(self, header: schema.FrameHeader, jpeg, received_at: float, gallery) -> None:
+    def _process(
+        self, work: protocol.WorkMessage, header: schema.FrameHeader, jpeg: memoryview, received_at: float,
+        gallery: Gallery,
+    ) -> None:
         try:
-            analysis = analyze(jpeg, gallery, self.settings)
+            analysis = analyze(jpeg, gallery, self.settings, work.tracks)
         except CorruptFrame as error:
             self.bad.warning("skipped corrupt frame", f"{header.camera} frame {header.frame_id}: {error}")
             return
         timings = analysis.timings.model_copy(
             update={"queue_ms": round((received_at - header.ts) * 1000.0, 2)}
         )
-        self.results.send(
-            schema.FACES,
-            header.camera,
-            schema.Result(
-                camera=header.camera,
-                frame_id=header.frame_id,
-                capture_ts=header.ts,
-                worker=self.name,
-                width=analysis.width,
-                height=analysis.height,
-                faces=analysis.faces,
-                timings=timings,
-                published_ts=time.time(),
-            ),
+        done = protocol.DoneMessage(
+            worker=self.name, seq=self.seq, camera=header.camera, frame_id=header.frame_id, capture_ts=header.ts,
+            width=analysis.width, height=analysis.height, detections=analysis.detections, timings=timings,
         )
+        try:
+            self.requests.send_multipart([protocol.DONE, schema.pack(done)], zmq.NOBLOCK)
+        except zmq.Again:
+            self.bad.warning("result not delivered", "the dispatcher is unreachable")
 
 
 def main() -> int:
@@ -119,6 +113,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"infer: {error}", file=sys.stderr)
         return 2
+    os.nice(settings.infer_nice)  # inference takes what capture and web leave: the stream stays smooth
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

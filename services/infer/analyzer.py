@@ -1,6 +1,7 @@
 """One frame in, named face boxes out: decode, downscale, detect, encode, match.
 
-Detection runs on a downscaled copy (it is the expensive, resolution-bound
+Faces the dispatcher already tracks are encoded only when their track asks for
+it (see services/broker/tracker.py); new faces always are. Detection runs on a downscaled copy (it is the expensive, resolution-bound
 step); encoding runs on the full-resolution frame at the scaled-up boxes,
 because the encoder cuts a 150x150 chip whatever the input size, and a chip
 cut from full resolution recognises better at no extra cost.
@@ -14,9 +15,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from services.broker.dispatch_protocol import Detection, TrackHint
 from services.infer import facelib
 from services.infer.matcher import Gallery
 from shared import schema
+from shared.boxes import associate
 from shared.config import Settings
 
 
@@ -35,7 +38,7 @@ def detection_scale(width: int, scale: float, min_detect_width: int) -> float:
 class Analysis:
     """What the analyzer found in a frame, and how long each step took."""
 
-    faces: list[schema.Face]
+    detections: list[Detection]
     timings: schema.Timings
     width: int
     height: int
@@ -45,8 +48,10 @@ def _ms(start: float, end: float) -> float:
     return round((end - start) * 1000.0, 2)
 
 
-def analyze(jpeg: bytes | memoryview, gallery: Gallery, settings: Settings) -> Analysis:
-    """Find and name every face in one JPEG frame."""
+def analyze(
+    jpeg: bytes | memoryview, gallery: Gallery, settings: Settings, tracks: list[TrackHint] | None = None
+) -> Analysis:
+    """Find every face in one JPEG frame; name the new ones and those whose track asks for it."""
     started = time.perf_counter()
     frame = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
     if frame is None:
@@ -59,26 +64,39 @@ def analyze(jpeg: bytes | memoryview, gallery: Gallery, settings: Settings) -> A
     decoded = time.perf_counter()
     small_boxes = facelib.detect(np.ascontiguousarray(small[:, :, ::-1]), settings.upsample, settings.detector)
     detected = time.perf_counter()
-    boxes = [
+    pixel_boxes = [
         (
             max(0, int(top / factor)), min(width, int(right / factor)),
             min(height, int(bottom / factor)), max(0, int(left / factor)),
         )
         for top, right, bottom, left in small_boxes
     ]
-    encodings = facelib.encode(np.ascontiguousarray(frame[:, :, ::-1]), boxes) if boxes else np.zeros((0, 128))
-    encoded = time.perf_counter()
-    matches = gallery.match(encodings, settings.tolerance)
-    matched = time.perf_counter()
-    faces = [
-        schema.Face(
-            box=(left / width, top / height, (right - left) / width, (bottom - top) / height),
-            name=match.name,
-            distance=None if match.distance is None else round(match.distance, 4),
-            confidence=match.confidence,
-        )
-        for (top, right, bottom, left), match in zip(boxes, matches)
+    boxes = [
+        (left / width, top / height, (right - left) / width, (bottom - top) / height)
+        for top, right, bottom, left in pixel_boxes
     ]
+    known = tracks or []
+    track_of = {i: known[j] for i, j in associate(boxes, [track.box for track in known], settings.track_iou)}
+    to_encode = [i for i in range(len(boxes)) if i not in track_of or track_of[i].encode]
+    encodings = (
+        facelib.encode(np.ascontiguousarray(frame[:, :, ::-1]), [pixel_boxes[i] for i in to_encode])
+        if to_encode else np.zeros((0, 128))
+    )
+    encoded = time.perf_counter()
+    matches = dict(zip(to_encode, gallery.match(encodings, settings.tolerance)))
+    matched = time.perf_counter()
+    detections = []
+    for index, box in enumerate(boxes):
+        match = matches.get(index)
+        detections.append(
+            Detection(
+                box=box,
+                track_id=track_of[index].track_id if index in track_of else None,
+                name=match.name if match else None,
+                distance=None if match is None or match.distance is None else round(match.distance, 4),
+                confidence=match.confidence if match else 0.0,
+            )
+        )
     timings = schema.Timings(
         decode_ms=_ms(started, decoded),
         detect_ms=_ms(decoded, detected),
@@ -86,4 +104,4 @@ def analyze(jpeg: bytes | memoryview, gallery: Gallery, settings: Settings) -> A
         match_ms=_ms(encoded, matched),
         total_ms=_ms(started, matched),
     )
-    return Analysis(faces, timings, width, height)
+    return Analysis(detections, timings, width, height)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from services.web import overlay
 from shared import schema
+from shared.boxes import moved
 
 STALE_AFTER_S = 2.0
 """A camera with no frame for this long shows "no signal"."""
@@ -98,11 +99,17 @@ class CameraView:
         return packet is not None and (now or time.monotonic()) - packet.received_at < STALE_AFTER_S
 
     def faces_for(self, packet: Packet) -> list[schema.Face]:
-        """The boxes to draw on this frame: the newest result's, if it is recent enough."""
+        """The boxes to draw on this frame: the newest result's, if recent enough, moved to where each face is now.
+
+        A result is a few frames older than the frame it is drawn on; each
+        tracked face carries its motion, so its box follows the face instead
+        of trailing it.
+        """
         result = self.latest_result()
-        if result is None or abs(packet.header.ts - result.capture_ts) > RESULT_MAX_AGE_S:
+        age = packet.header.ts - result.capture_ts if result else 0.0
+        if result is None or abs(age) > RESULT_MAX_AGE_S:
             return []
-        return list(result.faces)
+        return [face.model_copy(update={"box": moved(face.box, face.motion, age)}) for face in result.faces]
 
     def overlay_jpeg(self, packet: Packet) -> bytes:
         """The frame with boxes drawn, rendered once per frame however many viewers ask."""

@@ -72,3 +72,14 @@ def test_a_frame_whose_worker_vanished_goes_back_unless_a_newer_one_came() -> No
     [retry] = scheduler.assignments(now=0.1)
     assert retry.frame.header.frame_id == 0 and retry.worker == b"w2"
     assert scheduler.counts.dispatched == {"a": 1}
+
+
+def test_adaptive_rate_gives_an_idle_worker_frames_between_the_due_ones() -> None:
+    scheduler = FrameScheduler(every_n=3, max_frame_age_s=1.0, worker_silence_s=3.0, adaptive=True)
+    scheduler.worker_ready(b"w1", 0, now=0.0)
+    scheduler.offer_frame(_frame("a", 1), [], now=0.0)  # not due, but a worker is idle
+    [assignment] = scheduler.assignments(now=0.0)
+    assert assignment.frame.header.frame_id == 1
+    scheduler.offer_frame(_frame("a", 2), [], now=0.1)  # no worker idle now: only due frames wait
+    scheduler.worker_ready(b"w1", 1, now=0.2)
+    assert scheduler.assignments(now=0.2) == []

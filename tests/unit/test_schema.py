@@ -26,7 +26,10 @@ def test_a_result_survives_the_round_trip() -> None:
 def test_a_result_is_plain_msgpack_for_other_programs() -> None:
     body = msgpack.unpackb(schema.pack(_result()))
     assert body["v"] == schema.VERSION
-    assert body["faces"][0] == {"v": 1, "box": [0.1, 0.2, 0.3, 0.4], "name": "Ada", "distance": 0.41, "confidence": 97.5}
+    assert body["faces"][0] == {
+        "v": 1, "box": [0.1, 0.2, 0.3, 0.4], "name": "Ada", "distance": 0.41, "confidence": 97.5,
+        "track_id": None, "motion": [0.0, 0.0],
+    }
 
 
 def test_a_frame_message_is_checked_and_its_jpeg_kept_as_is() -> None:

@@ -1,0 +1,152 @@
+"""Following each face from frame to frame, so it is encoded once in a while, not on every frame.
+
+A face's identity does not change between frames, and encoding it costs as
+much as finding it. Each camera's tracks live here, in the dispatcher, which
+sees every result of every worker: a worker is told where the known faces
+should be and which of them need a fresh encoding; it encodes only those and
+new faces. A track's name is decided by a vote over its recent encodings, so
+one doubtful frame neither names a stranger nor makes a name flicker.
+
+Pure logic, no sockets, so it is tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from services.broker.dispatch_protocol import Detection, TrackHint
+from services.infer.matcher import UNKNOWN
+from shared import schema
+from shared.boxes import Box, associate, moved
+
+VOTES_KEPT = 5
+"""Encodings of a track that count in its vote: about the last five seconds at the default re-encode pace."""
+VOTES_TO_NAME = 2
+"""A track is named as a known person only when at least this many of its encodings agree."""
+SURE_CONFIDENCE = 75.0
+"""Below this, a track is re-encoded on every analysed frame until it is sure."""
+UNDECIDED_CONFIDENCE = 50.0
+"""What a track whose encodings do not agree yet shows: as likely known as not."""
+MOTION_SMOOTHING = 0.5
+MAX_MOTION_DT_S = 1.0
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One encoding's verdict on a track."""
+
+    name: str
+    distance: float | None
+    confidence: float
+
+
+@dataclass
+class Track:
+    """One face followed over time on one camera."""
+
+    track_id: int
+    box: Box
+    seen_ts: float
+    encoded_ts: float = float("-inf")
+    motion: tuple[float, float] = (0.0, 0.0)
+    votes: deque[Vote] = field(default_factory=lambda: deque(maxlen=VOTES_KEPT))
+
+    def verdict(self) -> Vote:
+        """The track's name by vote: a known name needs a majority of at least VOTES_TO_NAME."""
+        if not self.votes:
+            return Vote(UNKNOWN, None, 0.0)
+        winner, count = Counter(vote.name for vote in self.votes).most_common(1)[0]
+        agreeing = [vote for vote in self.votes if vote.name == winner]
+        if winner != UNKNOWN and (count < VOTES_TO_NAME or count * 2 <= len(self.votes)):
+            return Vote(UNKNOWN, None, UNDECIDED_CONFIDENCE)  # not yet agreed: honest, and re-encoded next frame
+        distances = [vote.distance for vote in agreeing if vote.distance is not None]
+        return Vote(
+            winner,
+            round(sum(distances) / len(distances), 4) if distances else None,
+            round(sum(vote.confidence for vote in agreeing) / len(agreeing), 1),
+        )
+
+    def needs_encoding(self, capture_ts: float, reencode_s: float) -> bool:
+        """Encode again when the last encoding is old, or while the vote is not yet sure."""
+        verdict = self.verdict()
+        unsure = verdict.confidence < SURE_CONFIDENCE or (
+            verdict.name == UNKNOWN and len(self.votes) < VOTES_TO_NAME
+        )
+        return unsure or capture_ts - self.encoded_ts >= reencode_s
+
+    def predicted(self, capture_ts: float) -> Box:
+        """Where the box should be at that capture time, moving as it has been."""
+        return moved(self.box, self.motion, max(-MAX_MOTION_DT_S, min(MAX_MOTION_DT_S, capture_ts - self.seen_ts)))
+
+    def observe(self, box: Box, capture_ts: float) -> None:
+        """Move the track to a newer detection and update its motion; older detections do not move it."""
+        dt = capture_ts - self.seen_ts
+        if dt <= 0:
+            return
+        if dt <= MAX_MOTION_DT_S:
+            speed = ((box[0] - self.box[0]) / dt, (box[1] - self.box[1]) / dt)
+            self.motion = tuple(  # type: ignore[assignment]
+                MOTION_SMOOTHING * new + (1 - MOTION_SMOOTHING) * old for new, old in zip(speed, self.motion)
+            )
+        self.box = box
+        self.seen_ts = capture_ts
+
+
+class CameraTracker:
+    """The tracks of one camera."""
+
+    def __init__(self, reencode_s: float, max_age_s: float, min_iou: float) -> None:
+        self.reencode_s = reencode_s
+        self.max_age_s = max_age_s
+        self.min_iou = min_iou
+        self.tracks: dict[int, Track] = {}
+        self._next_id = 1
+
+    def _expire(self, capture_ts: float) -> None:
+        for track_id in [t.track_id for t in self.tracks.values() if capture_ts - t.seen_ts > self.max_age_s]:
+            del self.tracks[track_id]
+
+    def hints(self, capture_ts: float) -> list[TrackHint]:
+        """What a worker analysing a frame captured at ``capture_ts`` should know about the faces seen so far."""
+        self._expire(capture_ts)
+        return [
+            TrackHint(
+                track_id=track.track_id,
+                box=track.predicted(capture_ts),
+                encode=track.needs_encoding(capture_ts, self.reencode_s),
+            )
+            for track in self.tracks.values()
+        ]
+
+    def update(self, detections: list[Detection], capture_ts: float) -> list[schema.Face]:
+        """Fold one analysed frame into the tracks; the frame's faces, named by their tracks."""
+        claimed: dict[int, int] = {}  # detection index -> track id
+        for index, detection in enumerate(detections):
+            if detection.track_id in self.tracks and detection.track_id not in claimed.values():
+                claimed[index] = detection.track_id
+        free_tracks = [t for t in self.tracks.values() if t.track_id not in claimed.values()]
+        loose = [i for i in range(len(detections)) if i not in claimed]
+        for i, j in associate(
+            [detections[i].box for i in loose], [t.predicted(capture_ts) for t in free_tracks], self.min_iou
+        ):
+            claimed[loose[i]] = free_tracks[j].track_id
+        faces = []
+        for index, detection in enumerate(detections):
+            track = self.tracks.get(claimed.get(index, -1))
+            if track is None:
+                track = self.tracks[self._next_id] = Track(self._next_id, detection.box, capture_ts)
+                self._next_id += 1
+            track.observe(detection.box, capture_ts)
+            if detection.name is not None:
+                track.votes.append(Vote(detection.name, detection.distance, detection.confidence))
+                track.encoded_ts = max(track.encoded_ts, capture_ts)
+            verdict = track.verdict()
+            faces.append(
+                schema.Face(
+                    box=detection.box, name=verdict.name, distance=verdict.distance,
+                    confidence=verdict.confidence, track_id=track.track_id, motion=track.motion,
+                )
+            )
+        self._expire(capture_ts)
+        return faces

@@ -1,0 +1,89 @@
+"""Tracks: one id per face across frames, encoding only when due, names decided by agreeing votes."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.broker.dispatch_protocol import Detection
+from services.broker.tracker import CameraTracker
+from shared.boxes import associate, iou
+
+
+def _tracker() -> CameraTracker:
+    return CameraTracker(reencode_s=1.0, max_age_s=1.0, min_iou=0.3)
+
+
+def _seen(x: float, name: str | None = None, track_id: int | None = None, confidence: float = 95.0) -> Detection:
+    return Detection(box=(x, 0.2, 0.1, 0.2), track_id=track_id, name=name, distance=0.4 if name else None,
+                     confidence=confidence if name else 0.0)
+
+
+def test_iou_and_association() -> None:
+    assert iou((0, 0, 1, 1), (0, 0, 1, 1)) == 1.0 and iou((0, 0, 1, 1), (2, 2, 1, 1)) == 0.0
+    assert iou((0, 0, 2, 1), (1, 0, 2, 1)) == pytest.approx(1 / 3)
+    pairs = associate([(0.5, 0, 0.1, 0.1), (0, 0, 0.1, 0.1)], [(0.01, 0, 0.1, 0.1), (0.51, 0, 0.1, 0.1)], 0.3)
+    assert sorted(pairs) == [(0, 1), (1, 0)]
+    assert associate([(0, 0, 0.1, 0.1)], [(0.5, 0.5, 0.1, 0.1)], 0.3) == []
+
+
+def test_a_face_keeps_its_track_id_as_it_moves() -> None:
+    tracker = _tracker()
+    ids = [tracker.update([_seen(0.10 + 0.01 * step, "Ada")], capture_ts=step * 0.1)[0].track_id for step in range(5)]
+    assert len(set(ids)) == 1
+    [other] = tracker.update([_seen(0.14, None), _seen(0.8, "Bob")], capture_ts=0.5)[1:]
+    assert other.track_id != ids[0]
+
+
+def test_a_name_needs_two_agreeing_encodings() -> None:
+    tracker = _tracker()
+    [first] = tracker.update([_seen(0.1, "Ada")], 0.0)
+    assert first.name == "Unknown" and first.confidence == 50.0
+    [second] = tracker.update([_seen(0.1, "Ada", track_id=first.track_id)], 0.1)
+    assert second.name == "Ada" and second.confidence == pytest.approx(95.0)
+
+
+def test_one_odd_encoding_does_not_rename_a_track() -> None:
+    tracker = _tracker()
+    for step in range(3):
+        tracker.update([_seen(0.1, "Ada")], step * 0.1)
+    [face] = tracker.update([_seen(0.1, "Bob")], 0.3)
+    assert face.name == "Ada"
+
+
+def test_a_sure_track_is_encoded_again_only_after_reencode_s() -> None:
+    tracker = _tracker()
+    for step in range(2):
+        tracker.update([_seen(0.1, "Ada")], step * 0.1)
+    assert [hint.encode for hint in tracker.hints(0.5)] == [False]
+    tracker.update([_seen(0.1, None)], 0.5)  # not encoded: keeps its name
+    assert tracker.update([_seen(0.1, None)], 0.6)[0].name == "Ada"
+    assert [hint.encode for hint in tracker.hints(1.2)] == [True]
+
+
+def test_an_unsure_track_is_encoded_on_every_frame() -> None:
+    tracker = _tracker()
+    tracker.update([_seen(0.1, "Ada")], 0.0)
+    assert [hint.encode for hint in tracker.hints(0.1)] == [True]
+
+
+def test_hints_predict_where_a_moving_face_is() -> None:
+    tracker = _tracker()
+    for step in range(4):
+        tracker.update([_seen(0.1 + 0.03 * step, "Ada")], step * 0.1)  # moving right, 0.3 frame widths a second
+    [hint] = tracker.hints(0.5)
+    assert hint.box[0] == pytest.approx(0.25, abs=0.01)
+
+
+def test_a_face_unseen_for_too_long_loses_its_track() -> None:
+    tracker = _tracker()
+    [face] = tracker.update([_seen(0.1, "Ada")], 0.0)
+    assert tracker.hints(1.5) == []
+    assert tracker.update([_seen(0.1, "Ada")], 1.5)[0].track_id != face.track_id
+
+
+def test_a_late_result_from_a_slower_worker_does_not_move_the_box_back() -> None:
+    tracker = _tracker()
+    tracker.update([_seen(0.1, "Ada")], 0.0)
+    tracker.update([_seen(0.14, "Ada")], 0.2)
+    tracker.update([_seen(0.12, "Ada")], 0.1)
+    assert list(tracker.tracks) == [1] and tracker.tracks[1].box[0] == pytest.approx(0.14)
