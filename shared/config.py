@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     max_frame_age_s: float = Field(1.0, gt=0.0, description="The dispatcher never hands out a frame older than this (s).")
     worker_silence_s: float = Field(3.0, gt=0.0, description="A worker silent this long is taken for dead by the dispatcher (s).")
     web_threads: int = Field(128, ge=4, le=4096, description="Web server threads: each viewer's stream holds one.")
+    api_token: str | None = Field(
+        None, min_length=16,
+        description="Bearer token for API calls that change or export faces; made and saved in DATA_DIR/api-token if unset.",
+    )
+    max_upload_mb: float = Field(10.0, gt=0.0, le=200.0, description="Largest upload accepted by the API (MB).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
 
     @field_validator("source")

@@ -22,6 +22,8 @@ FRAMES = "frames"
 FACES = "faces"
 STATUS = "status"
 STATS = "stats"
+PEOPLE = "people"
+WORKERS = "workers"
 
 JPEG_START = b"\xff\xd8"
 """Every JPEG starts with this marker; a frame that does not is refused before anyone decodes it."""
@@ -121,7 +123,26 @@ class DispatchStats(_Message):
     workers_known: int
 
 
-BODY_TYPES: dict[str, type[_Message]] = {FACES: Result, STATUS: Status, STATS: DispatchStats}
+class PeopleChanged(_Message):
+    """The known people changed (a photo or person added, removed or renamed): reload them."""
+
+    change: str = Field(description="What changed, for the log: e.g. 'added 2 photos of Ada'.")
+    ts: float
+
+
+class WorkerStatus(_Message):
+    """An inference worker says which known faces it is using: at start and after every reload."""
+
+    worker: str
+    people: list[str]
+    photos: int
+    loaded_ts: float
+    reason: str = ""
+
+
+BODY_TYPES: dict[str, type[_Message]] = {
+    FACES: Result, STATUS: Status, STATS: DispatchStats, PEOPLE: PeopleChanged, WORKERS: WorkerStatus,
+}
 
 
 def pack(message: _Message) -> bytes:

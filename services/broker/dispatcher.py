@@ -31,7 +31,7 @@ class Dispatcher:
             settings.every_n, settings.max_frame_age_s, settings.worker_silence_s, settings.adaptive_rate
         )
         self.trackers: dict[str, CameraTracker] = {}
-        self._frames = Subscriber(settings, [schema.FRAMES + "."], context)
+        self._frames = Subscriber(settings, [schema.FRAMES + ".", schema.PEOPLE + "."], context)
         self._workers = context.socket(zmq.ROUTER)
         self._workers.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self._workers.setsockopt(zmq.LINGER, 0)
@@ -63,8 +63,13 @@ class Dispatcher:
             received = self._frames.receive(0)
             if received is None:
                 continue
-            _, header, jpeg = received
-            self.scheduler.offer_frame(header, [schema.pack(header), jpeg], now)
+            kind, message, jpeg = received
+            if kind == schema.PEOPLE:
+                for tracker in self.trackers.values():
+                    tracker.forget_names()
+                log.info("known people changed (%s): tracks will be named afresh", message.change)
+                continue
+            self.scheduler.offer_frame(message, [schema.pack(message), jpeg], now)
 
     def _take_requests(self, now: float) -> None:
         while self._workers.poll(0):

@@ -103,6 +103,12 @@ class CameraTracker:
         self.tracks: dict[int, Track] = {}
         self._next_id = 1
 
+    def forget_names(self) -> None:
+        """The known people changed: every track's name is decided afresh from new encodings."""
+        for track in self.tracks.values():
+            track.votes.clear()
+            track.encoded_ts = float("-inf")
+
     def _expire(self, capture_ts: float) -> None:
         for track_id in [t.track_id for t in self.tracks.values() if capture_ts - t.seen_ts > self.max_age_s]:
             del self.tracks[track_id]

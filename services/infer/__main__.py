@@ -19,13 +19,16 @@ import zmq
 from services.broker import dispatch_protocol as protocol
 from services.infer import facelib
 from services.infer.analyzer import CorruptFrame, analyze
-from services.infer.known_faces import load_gallery
+from services.infer.reloader import GalleryReloader
 from services.infer.matcher import Gallery
 from shared import schema
+from shared.bus import Publisher, Subscriber
 from shared.config import ConfigError, Settings, load_config
 from shared.log import RateLimitedLog, setup_logging
 
 HEARTBEAT_S = 1.0
+LOOP_POLL_MS = 100
+"""How often an idle worker looks up from its sockets: bounds how late a new gallery is swapped in."""
 
 
 def worker_name() -> str:
@@ -51,8 +54,12 @@ class Worker:
         self.requests.setsockopt(zmq.LINGER, 0)
         self.requests.connect(settings.bus_endpoint("dispatch"))
         self.seq = 0
+        self.asked_at = 0.0
+        self.people = Subscriber(settings, [schema.PEOPLE + "."], context)
+        self.status = Publisher(settings, context)
 
     def _ask(self) -> None:
+        self.asked_at = time.monotonic()
         try:
             self.requests.send_multipart(
                 [protocol.READY, schema.pack(protocol.ReadyMessage(worker=self.name, seq=self.seq))], zmq.NOBLOCK
@@ -61,14 +68,30 @@ class Worker:
             pass  # not connected yet: the heartbeat asks again
 
     def run(self) -> None:
-        """Load the known faces, then serve frames until stopped."""
+        """Load the known faces, then serve frames until stopped, swapping in new known faces as they change."""
         facelib.load()
-        gallery = load_gallery(self.settings.faces_dir, self.settings.data_dir, self.settings.upsample)
+        reloader = GalleryReloader(self.settings, self.stop, self.log)
+        gallery = reloader.load_now()
+        reloader.start()
+        self._announce(gallery, "started")
         self.log.info("ready; asking %s for frames", self.settings.bus_endpoint("dispatch"))
+        poller = zmq.Poller()
+        poller.register(self.requests, zmq.POLLIN)
+        poller.register(self.people.socket, zmq.POLLIN)
         self._ask()
         while not self.stop.is_set():
-            if not self.requests.poll(HEARTBEAT_S * 1000):
-                self._ask()
+            events = dict(poller.poll(LOOP_POLL_MS))
+            if self.people.socket in events:
+                received = self.people.receive(0)
+                if received is not None:
+                    reloader.request(received[1].change)
+            rebuilt = reloader.newest()
+            if rebuilt is not None:
+                gallery = rebuilt[0]
+                self._announce(gallery, rebuilt[1])
+            if self.requests not in events:
+                if time.monotonic() - self.asked_at >= HEARTBEAT_S:
+                    self._ask()
                 continue
             parts = self.requests.recv_multipart(copy=False)
             received_at = time.time()
@@ -83,6 +106,17 @@ class Worker:
             self.seq += 1
             self._ask()
         self.requests.close()
+        self.people.close()
+        self.status.close()
+
+    def _announce(self, gallery: Gallery, reason: str) -> None:
+        self.log.info("using %d known people (%d photos): %s", len(gallery.people), len(gallery), reason)
+        self.status.send(
+            schema.WORKERS, self.name,
+            schema.WorkerStatus(
+                worker=self.name, people=list(gallery.people), photos=len(gallery), loaded_ts=time.time(), reason=reason
+            ),
+        )
 
     def _process(
         self, work: protocol.WorkMessage, header: schema.FrameHeader, jpeg: memoryview, received_at: float,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import threading
 from functools import lru_cache
 from types import ModuleType
 
@@ -19,6 +20,10 @@ import numpy as np
 
 Box = tuple[int, int, int, int]
 """A face box as dlib gives it: (top, right, bottom, left) in pixels."""
+
+
+_MODEL_LOCK = threading.Lock()
+"""dlib's models keep working state: one call at a time per process (a worker's reload thread may encode too)."""
 
 
 class FaceLibraryError(RuntimeError):
@@ -44,11 +49,15 @@ def load() -> ModuleType:
 
 def detect(rgb: np.ndarray, upsample: int = 1, model: str = "hog") -> list[Box]:
     """Find face boxes in an RGB image."""
-    return [tuple(box) for box in load().face_locations(rgb, number_of_times_to_upsample=upsample, model=model)]
+    library = load()
+    with _MODEL_LOCK:
+        return [tuple(box) for box in library.face_locations(rgb, number_of_times_to_upsample=upsample, model=model)]
 
 
 def encode(rgb: np.ndarray, boxes: list[Box]) -> np.ndarray:
     """The 128-number encoding of each given face box, as an (n, 128) array."""
     if not boxes:
         return np.zeros((0, 128))
-    return np.asarray(load().face_encodings(rgb, known_face_locations=boxes), dtype=np.float64)
+    library = load()
+    with _MODEL_LOCK:
+        return np.asarray(library.face_encodings(rgb, known_face_locations=boxes), dtype=np.float64)

@@ -72,22 +72,31 @@ def read_rgb(data: bytes) -> np.ndarray:
         return np.asarray(upright.convert("RGB"))
 
 
-def encode_photo(rgb: np.ndarray, upsample: int = 1) -> PhotoOutcome:
-    """Find exactly one face in a photo and encode it at full resolution."""
+def find_faces(rgb: np.ndarray, upsample: int = 1) -> list[facelib.Box]:
+    """Face boxes of a photo, in full-resolution pixels, searched on a copy at most ENROL_DETECT_MAX_SIDE large."""
     height, width = rgb.shape[:2]
     factor = min(1.0, ENROL_DETECT_MAX_SIDE / max(height, width))
     if factor < 1.0:
         small = np.asarray(Image.fromarray(rgb).resize((round(width * factor), round(height * factor))))
     else:
         small = rgb
-    boxes = facelib.detect(small, upsample=upsample)
-    if len(boxes) != 1:
+    return [
+        (int(top / factor), min(width, int(right / factor)), min(height, int(bottom / factor)), int(left / factor))
+        for top, right, bottom, left in facelib.detect(small, upsample=upsample)
+    ]
+
+
+def encode_photo(rgb: np.ndarray, upsample: int = 1, largest: bool = False) -> PhotoOutcome:
+    """Find exactly one face in a photo (or, with ``largest``, take the biggest) and encode it at full resolution.
+
+    A photo with several faces is refused by default, because which face is
+    meant is a guess; an upload may opt into the guess and is warned.
+    """
+    boxes = find_faces(rgb, upsample)
+    if not boxes or (len(boxes) > 1 and not largest):
         return PhotoOutcome("no_face" if not boxes else "many_faces", faces=len(boxes))
-    top, right, bottom, left = boxes[0]
-    full_box = (
-        int(top / factor), min(width, int(right / factor)), min(height, int(bottom / factor)), int(left / factor)
-    )
-    return PhotoOutcome("ok", facelib.encode(rgb, [full_box])[0], faces=1)
+    biggest = max(boxes, key=lambda box: (box[2] - box[0]) * (box[1] - box[3]))
+    return PhotoOutcome("ok", facelib.encode(rgb, [biggest])[0], faces=len(boxes))
 
 
 class EncodingCache:
@@ -160,9 +169,35 @@ class EncodingCache:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+def _cache(data_dir: Path, upsample: int) -> EncodingCache:
+    return EncodingCache(data_dir, signature=f"hog-u{upsample}-small")
+
+
+def remember(data_dir: Path, upsample: int, data: bytes, outcome: PhotoOutcome) -> None:
+    """Put a photo's outcome in the cache, so workers reloading the gallery need not encode it again."""
+    cache = _cache(data_dir, upsample)
+    with cache.locked():
+        cache.load()
+        cache.put(cache.key(data), outcome)
+        cache.save()
+
+
+def folder_signature(faces_dir: Path) -> tuple[int, ...]:
+    """Modification times of the faces folder and each person's folder: changes when any photo comes or goes.
+
+    Cheap enough to check every second (one stat per person), so photos
+    dropped into the folder by hand are picked up without a restart.
+    """
+    try:
+        entries = [faces_dir, *sorted(entry for entry in faces_dir.iterdir() if entry.is_dir())]
+        return tuple(entry.stat().st_mtime_ns for entry in entries)
+    except OSError:
+        return ()
+
+
 def load_gallery(faces_dir: Path, data_dir: Path, upsample: int = 1) -> Gallery:
     """Build the gallery from the faces folder, using and updating the cache."""
-    cache = EncodingCache(data_dir, signature=f"hog-u{upsample}-small")
+    cache = _cache(data_dir, upsample)
     names: list[str] = []
     encodings: list[np.ndarray] = []
     skipped = computed = 0

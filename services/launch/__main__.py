@@ -15,6 +15,7 @@ from pathlib import Path
 from services.launch import supervisor_conf
 from services.launch.addresses import urls
 from shared.config import ConfigError, load_config
+from shared.token import api_token, token_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +54,17 @@ def main(argv: list[str] | None = None) -> int:
     print("Open the live view at:")
     for url in urls(settings.port, settings.bind):
         print(f"  {url}")
+    home = urls(settings.port, settings.bind)[0]
+    print(f"Known people: {home}people   API: {home}api/docs")
+    if settings.api_token:
+        print("API token: the API_TOKEN setting")
+    else:
+        made_now = not token_path(settings).exists()
+        token = api_token(settings)
+        if made_now:
+            print(f"API token (made now, kept in {token_path(settings).resolve()}): {token}")
+        else:
+            print(f"API token: in {token_path(settings).resolve()}")
     print("Press Ctrl-C to stop.", flush=True)
     supervisord = Path(sys.executable).with_name("supervisord")
     os.execv(str(supervisord), [str(supervisord), "-n", "-c", str(conf_path)])

@@ -8,10 +8,13 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.web import mjpeg
+from services.web.openapi import spec
+from services.web.people_api import create_people_api
 from services.web.listener import BusListener
 from services.web.metrics import WebMetrics
 from services.web.state import CameraView, Hub
 from shared.config import Settings, load_config
+from shared.token import api_token
 
 BUS_SILENT_UNHEALTHY_S = 5.0
 ADD_CAMERA_HINT = (
@@ -42,6 +45,8 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     """Build the app and start its bus thread."""
     settings = settings or load_config()
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1_000_000)
+    app.register_blueprint(create_people_api(settings, api_token(settings)))
     hub = Hub({camera.name: camera.uri for camera in settings.cameras})
     metrics = WebMetrics(hub)
     app.extensions["facestream.hub"] = hub
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     @app.errorhandler(404)
     @app.errorhandler(400)
     @app.errorhandler(405)
+    @app.errorhandler(413)
     def json_error(error):  # type: ignore[no-untyped-def]
         if request.path.startswith("/api/") or request.path.startswith("/stream/"):
             return jsonify(error=error.description), error.code
@@ -90,6 +96,18 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         if result is None:
             abort(404, description=f"no result yet for camera {camera!r}")
         return jsonify(result.model_dump(mode="json"))
+
+    @app.get("/people")
+    def people_page() -> str:
+        return render_template("people.html")
+
+    @app.get("/api/openapi.json")
+    def openapi() -> Response:
+        return jsonify(spec())
+
+    @app.get("/api/docs")
+    def api_docs() -> str:
+        return render_template("api_docs.html", spec=spec())
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -1,0 +1,149 @@
+"""The known people as folders of photos under FACES_DIR: list, add, remove, rename, atomically.
+
+The folder stays the single source of truth: a user may still drop photos in
+by hand, and the workers read nothing else. Every change is made so a reader
+never sees half of it: a photo is written to a hidden temporary file and
+renamed into place; a person is deleted by renaming their folder to a hidden
+name first; a rename is one ``os.rename``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.infer.known_faces import PHOTO_SUFFIXES, person_photos
+from services.people.names import clean_name, clean_photo_id
+
+
+class NotFound(LookupError):
+    """No such person or photo."""
+
+
+class Conflict(ValueError):
+    """The change would clash with what exists (a rename onto an existing person)."""
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """One enrolled photo: its id (the file name) and when it was added."""
+
+    id: str
+    added: float
+
+
+@dataclass(frozen=True)
+class PersonInfo:
+    """One known person and their photos."""
+
+    name: str
+    photos: list[PhotoInfo]
+
+    @property
+    def added(self) -> float:
+        """When the person's first photo arrived."""
+        return min((photo.added for photo in self.photos), default=0.0)
+
+
+class PeopleStore:
+    """Changes to the faces folder, one at a time (a lock), each atomic on disk."""
+
+    def __init__(self, faces_dir: Path) -> None:
+        self.faces_dir = faces_dir
+        self._lock = threading.Lock()
+
+    def people(self) -> list[PersonInfo]:
+        """Everyone, in name order, with their photos."""
+        grouped: dict[str, list[PhotoInfo]] = {}
+        for name, photo in person_photos(self.faces_dir):
+            try:
+                added = photo.stat().st_mtime
+            except OSError:
+                continue  # removed while we looked
+            grouped.setdefault(name, []).append(PhotoInfo(photo.name, added))
+        return [PersonInfo(name, photos) for name, photos in sorted(grouped.items())]
+
+    def person(self, raw_name: str) -> PersonInfo:
+        """One person, or NotFound."""
+        name = clean_name(raw_name)
+        for person in self.people():
+            if person.name == name:
+                return person
+        raise NotFound(f"no person named {name!r}")
+
+    def photo_path(self, raw_name: str, raw_photo_id: str) -> Path:
+        """Where one photo lives, or NotFound."""
+        name, photo_id = clean_name(raw_name), clean_photo_id(raw_photo_id)
+        for candidate in (self.faces_dir / name / photo_id, self.faces_dir / photo_id):
+            if candidate.is_file() and (candidate.parent.name == name or candidate.stem == name):
+                return candidate
+        raise NotFound(f"{name!r} has no photo {photo_id!r}")
+
+    def _folder_of(self, name: str) -> Path:
+        """The person's folder, made if needed; a single ``faces/<Name>.jpg`` moves into it first."""
+        folder = self.faces_dir / name
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            for suffix in PHOTO_SUFFIXES:
+                loose = self.faces_dir / f"{name}{suffix}"
+                if loose.is_file():
+                    os.rename(loose, folder / loose.name)
+        return folder
+
+    def add_photo(self, raw_name: str, data: bytes, suffix: str) -> PhotoInfo:
+        """Store one photo's bytes for a person; the same photo twice is stored once."""
+        name = clean_name(raw_name)
+        if suffix not in PHOTO_SUFFIXES:
+            raise ValueError(f"unsupported photo type {suffix!r}")
+        photo_id = hashlib.sha256(data).hexdigest()[:16] + suffix
+        with self._lock:
+            folder = self._folder_of(name)
+            target = folder / photo_id
+            if not target.exists():
+                handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temporary, target)
+        return PhotoInfo(photo_id, target.stat().st_mtime)
+
+    def remove_photo(self, raw_name: str, raw_photo_id: str) -> None:
+        """Delete one photo; a person left without photos is removed too."""
+        with self._lock:
+            path = self.photo_path(raw_name, raw_photo_id)
+            path.unlink()
+            if path.parent != self.faces_dir and not any(path.parent.iterdir()):
+                path.parent.rmdir()
+
+    def remove_person(self, raw_name: str) -> None:
+        """Delete a person and every photo of theirs."""
+        name = clean_name(raw_name)
+        with self._lock:
+            person = self.person(name)
+            folder = self.faces_dir / name
+            if folder.is_dir():
+                hidden = self.faces_dir / f".deleting-{time.time_ns()}"
+                os.rename(folder, hidden)  # gone for readers at once; the files go next
+                shutil.rmtree(hidden)
+            for photo in person.photos:
+                loose = self.faces_dir / photo.id
+                if loose.is_file():
+                    loose.unlink()
+
+    def rename(self, raw_name: str, raw_new_name: str) -> str:
+        """Give a person another name; their photos follow."""
+        name, new_name = clean_name(raw_name), clean_name(raw_new_name)
+        with self._lock:
+            self.person(name)
+            if new_name != name and any(p.name == new_name for p in self.people()):
+                raise Conflict(f"a person named {new_name!r} exists already")
+            folder = self._folder_of(name)
+            os.rename(folder, self.faces_dir / new_name)
+        return new_name

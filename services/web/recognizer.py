@@ -1,0 +1,72 @@
+"""Face work the web does itself: checking an uploaded photo, and naming the faces in a posted image.
+
+dlib and the gallery are loaded on first use, not at start, so a web service
+whose API is never used stays small. The gallery is rebuilt when the faces
+folder changes (from the encoding cache: new photos were encoded on upload).
+One lock: dlib's objects are not meant for several threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from services.infer import facelib
+from services.infer.known_faces import PhotoOutcome, encode_photo, find_faces, folder_signature, load_gallery
+from services.infer.matcher import Gallery
+from shared import schema
+from shared.config import Settings
+
+
+@dataclass(frozen=True)
+class RecognizedImage:
+    """Every face of an image, named, with the image's size."""
+
+    faces: list[schema.Face]
+    width: int
+    height: int
+
+
+class Recognizer:
+    """The same detector, encoder and matcher as the workers, for single images."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._gallery: Gallery | None = None
+        self._signature: tuple[int, ...] = ()
+
+    def _current_gallery(self) -> Gallery:
+        signature = folder_signature(self.settings.faces_dir)
+        if self._gallery is None or signature != self._signature:
+            self._gallery = load_gallery(self.settings.faces_dir, self.settings.data_dir, self.settings.upsample)
+            self._signature = signature
+        return self._gallery
+
+    def enrolment(self, rgb: np.ndarray) -> PhotoOutcome:
+        """The encoding of the photo's face (the largest, if it shows several), or why there is none."""
+        with self._lock:
+            facelib.load()
+            return encode_photo(rgb, self.settings.upsample, largest=True)
+
+    def recognize(self, rgb: np.ndarray) -> RecognizedImage:
+        """Find and name every face of an image."""
+        height, width = rgb.shape[:2]
+        with self._lock:
+            facelib.load()
+            gallery = self._current_gallery()
+            boxes = find_faces(rgb, self.settings.upsample)
+            encodings = facelib.encode(rgb, boxes)
+            matches = gallery.match(encodings, self.settings.tolerance)
+        faces = [
+            schema.Face(
+                box=(left / width, top / height, (right - left) / width, (bottom - top) / height),
+                name=match.name,
+                distance=None if match.distance is None else round(match.distance, 4),
+                confidence=match.confidence,
+            )
+            for (top, right, bottom, left), match in zip(boxes, matches)
+        ]
+        return RecognizedImage(faces, width, height)

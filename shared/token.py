@@ -1,0 +1,57 @@
+"""The API token: from the API_TOKEN setting, or made once and kept in DATA_DIR/api-token.
+
+Faces are biometric data, so the calls that change or export them need a
+token from the first start, with nothing for the user to set up: the launcher
+makes one, saves it readable by this user only, and prints it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from shared.config import Settings
+
+TOKEN_FILE = "api-token"
+
+
+def token_path(settings: Settings) -> Path:
+    """Where a made token is kept."""
+    return settings.data_dir / TOKEN_FILE
+
+
+def api_token(settings: Settings) -> str:
+    """The token to require: the setting if given, else the saved one, made now if there is none."""
+    if settings.api_token:
+        return settings.api_token
+    path = token_path(settings)
+    try:
+        saved = path.read_text().strip()
+    except FileNotFoundError:
+        saved = ""
+    if saved:
+        return saved
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".api-token-")  # mode 0600
+    with os.fdopen(handle, "w") as out:
+        out.write(token + "\n")
+    try:
+        os.link(temporary, path)  # appears whole or not at all; fails if another process won the race
+    except FileExistsError:
+        token = path.read_text().strip()
+    finally:
+        os.unlink(temporary)
+    if len(token) < 16:
+        raise RuntimeError(f"{path} holds no usable token; delete it to make a new one")
+    return token
+
+
+def token_matches(expected: str, header: str | None) -> bool:
+    """Whether an Authorization header carries the token (compared in constant time)."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer "):].strip().encode(), expected.encode())
