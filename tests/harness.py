@@ -162,6 +162,16 @@ class Pipeline:
         )
         wait_for(lambda: self.get_json("/healthz")["status"] == "ok", 60, "the web service to report healthy")
 
+    def wait_for_workers(self, count: int, timeout_s: float = 60.0) -> None:
+        """Wait until the dispatcher hears from ``count`` inference workers (their models are loaded)."""
+        def workers_known() -> bool:
+            for line in self.get("/metrics")[1].decode().splitlines():
+                if line.startswith("facestream_workers "):
+                    return float(line.split()[1]) >= count
+            return False
+
+        wait_for(workers_known, timeout_s, f"{count} inference workers to ask for frames")
+
     def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
         """Status and body of a GET, whatever the status."""
         try:
