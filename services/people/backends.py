@@ -1,0 +1,231 @@
+"""What the people CLI does, on the faces folder itself: the "local" side of ``python -m services.people``.
+
+The CLI works the same whether it writes to FACES_DIR here or talks to a
+running web service (``cli_client.RemotePeople``); both sides answer with the
+small records below, so the command code and its output never care which.
+
+Locally every photo goes through the same checks as an upload to the API
+(``read_image``: real type judged by content, minimum size; then one face,
+the largest if several), its encoding is put in the cache *before* the photo
+lands in the folder, so a worker that reloads on the folder change finds it
+there and encodes nothing; then the change is announced on the bus.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import zmq
+
+from services.infer import facelib
+from services.infer.known_faces import encode_photo, remember
+from services.people.names import BadName, clean_name
+from services.people.store import Conflict, NotFound, PeopleStore
+from shared import schema
+from shared.bus import Publisher
+from shared.config import Settings
+
+SUBSCRIPTION_GRACE_S = 0.3
+"""A new PUB socket drops what it sends until the broker's subscriptions reach it; wait at most this long for them."""
+
+
+class CliError(Exception):
+    """A problem the user must fix (bad name, unknown person, refused token...): printed as is, exit code 2."""
+
+
+@dataclass
+class FileReport:
+    """What became of one file: kept (with its photo id) or skipped (with the reason)."""
+
+    file: str
+    kept: bool
+    photo_id: str | None = None
+    reason: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """One known person as ``list`` shows them."""
+
+    name: str
+    photos: int
+    added: float
+
+
+@dataclass(frozen=True)
+class FaceFound:
+    """One face of a recognised image; box is x, y, w, h as fractions of the image."""
+
+    name: str
+    confidence: float
+    distance: float | None
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """Every face of an image, with the image's size in pixels."""
+
+    width: int
+    height: int
+    faces: list[FaceFound] = field(default_factory=list)
+
+
+class People(Protocol):
+    """The operations every CLI command is built from; local and remote implement them alike."""
+
+    def check_name(self, raw: str) -> str:
+        """The name as it will be stored, or CliError with the validation message."""
+
+    def add_photo(self, name: str, label: str, data: bytes) -> FileReport:
+        """Check and enrol one photo; a photo that cannot be used is a skipped report, not an error."""
+
+    def finish(self, change: str) -> None:
+        """Called once after a batch of changes (to announce them)."""
+
+    def people(self) -> list[PersonSummary]:
+        """Everyone known."""
+
+    def remove(self, name: str) -> None:
+        """Forget a person."""
+
+    def rename(self, name: str, new_name: str) -> str:
+        """Rename a person; the stored new name."""
+
+    def recognize(self, data: bytes) -> Recognition:
+        """Name every face of an image."""
+
+
+def checked_name(raw: str) -> str:
+    """``clean_name``, with its message as a CliError so the CLI prints it and exits 2."""
+    try:
+        return clean_name(raw)
+    except BadName as problem:
+        raise CliError(f"bad name {raw!r}: {problem}") from None
+
+
+class BusAnnouncer:
+    """Says ``people.changed`` on the bus, best effort: workers also notice folder changes within a second.
+
+    The socket is connected when the CLI starts, so by the time a batch is
+    done the broker's subscriptions have long arrived; a quick command (a
+    rename) waits the short rest of the grace period instead.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._connected_at = time.monotonic()
+        try:
+            self._publisher: Publisher | None = Publisher(settings)
+        except zmq.ZMQError:
+            self._publisher = None
+
+    def announce(self, change: str) -> None:
+        """Publish one PeopleChanged message; never fails the command."""
+        if self._publisher is None:
+            return
+        rest = SUBSCRIPTION_GRACE_S - (time.monotonic() - self._connected_at)
+        if rest > 0:
+            time.sleep(rest)  # ZeroMQ gives no signal that subscriptions arrived; this is the usual slow-joiner pause
+        try:
+            self._publisher.send(schema.PEOPLE, "changed", schema.PeopleChanged(change=change, ts=time.time()))
+        except zmq.ZMQError:
+            pass
+
+    def close(self) -> None:
+        """Flush (up to the socket's linger time) and close."""
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
+
+
+class LocalPeople:
+    """The CLI's operations straight on FACES_DIR, with the encoding cache in DATA_DIR."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = PeopleStore(settings.faces_dir)
+        self._announcer: BusAnnouncer | None = None
+
+    def _bus(self) -> BusAnnouncer:
+        """The announcer, connected on first need: a change is coming, so its subscriptions can arrive meanwhile."""
+        if self._announcer is None:
+            self._announcer = BusAnnouncer(self.settings)
+        return self._announcer
+
+    def _face_library(self) -> None:
+        try:
+            facelib.load()
+        except facelib.FaceLibraryError as problem:
+            raise CliError(str(problem)) from None
+
+    def check_name(self, raw: str) -> str:
+        name = checked_name(raw)
+        self._bus()
+        return name
+
+    def add_photo(self, name: str, label: str, data: bytes) -> FileReport:
+        from services.web.people_api import BadUpload, read_image  # the API's own rule for what a photo is
+
+        self._face_library()
+        try:
+            rgb, suffix = read_image(data)
+        except BadUpload as problem:
+            return FileReport(label, kept=False, reason=str(problem))
+        outcome = encode_photo(rgb, self.settings.upsample, largest=True)
+        if outcome.status != "ok":
+            return FileReport(label, kept=False, reason="no face found in this photo")
+        remember(self.settings.data_dir, self.settings.upsample, data, outcome)  # before the folder changes
+        photo = self.store.add_photo(name, data, suffix)
+        warning = f"{outcome.faces} faces found; the largest was enrolled" if outcome.faces > 1 else None
+        return FileReport(label, kept=True, photo_id=photo.id, warning=warning)
+
+    def finish(self, change: str) -> None:
+        bus = self._bus()
+        bus.announce(change)
+        bus.close()
+
+    def people(self) -> list[PersonSummary]:
+        return [PersonSummary(p.name, len(p.photos), p.added) for p in self.store.people()]
+
+    def remove(self, name: str) -> None:
+        name = self.check_name(name)
+        try:
+            self.store.remove_person(name)
+        except NotFound as problem:
+            raise CliError(str(problem)) from None
+        self.finish(f"removed {name}")
+
+    def rename(self, name: str, new_name: str) -> str:
+        old, new = self.check_name(name), checked_name(new_name)
+        try:
+            stored = self.store.rename(old, new)
+        except (NotFound, Conflict) as problem:
+            raise CliError(str(problem)) from None
+        self.finish(f"renamed {old} to {stored}")
+        return stored
+
+    def recognize(self, data: bytes) -> Recognition:
+        from services.web.people_api import BadUpload, read_image
+        from services.web.recognizer import Recognizer  # the same detector, encoder and matcher as the workers
+
+        self._face_library()
+        try:
+            rgb, _ = read_image(data)
+        except BadUpload as problem:
+            raise CliError(str(problem)) from None
+        found = Recognizer(self.settings).recognize(rgb)
+        return Recognition(found.width, found.height, [
+            FaceFound(face.name, face.confidence, face.distance, tuple(face.box)) for face in found.faces
+        ])
+
+
+def read_file(path: Path) -> bytes:
+    """A file's bytes, or CliError naming it."""
+    try:
+        return path.read_bytes()
+    except OSError as problem:
+        raise CliError(f"cannot read {path}: {problem.strerror or problem}") from None

@@ -1,0 +1,179 @@
+"""The People page in a real browser (Debian's Chromium driven by Playwright) against the real services.
+
+One walk through the page as a user takes it: a wrong token is refused with a
+clear message, the right one opens the page; photos are uploaded and the
+per-file report says what was kept and why not; the person is listed with a
+thumbnail (fetched with the token); snapshots come from the browser's (fake)
+camera and from a facestream camera; a photo is recognised and its faces
+drawn; the person is renamed to a name with an apostrophe and a diacritic,
+loses a photo, and is deleted. Skipped, saying why, without Chromium or
+Playwright (neither is a project dependency).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Pipeline, wait_for
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+if importlib.util.find_spec("playwright") is None:
+    pytest.skip("the browser test needs Playwright: pip install playwright (not a project dependency)",
+                allow_module_level=True)
+if not CHROMIUM.is_file():
+    pytest.skip(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+SCREENSHOT = Path("/tmp/people_page.png")
+SLOW_MS = 60_000
+"""Enrolling or recognising a photo runs dlib on the server; generous on a small CI machine."""
+
+
+@pytest.fixture(scope="module")
+def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    workdir = tmp_path_factory.mktemp("people-page")
+    (workdir / "faces").mkdir()
+    clip = data_dir / "video_hamilton" / "short_hamilton_clip.mp4"
+    running = Pipeline.configure(workdir, source=f"hamilton={clip}", workers="1")
+    try:
+        running.start()
+        yield running
+        running.stop()
+    finally:
+        running.kill_leftovers()
+
+
+@pytest.fixture()
+def page(pipeline: Pipeline):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.grant_permissions(["camera"])
+        opened = context.new_page()
+        opened.problems = []  # type: ignore[attr-defined]
+        opened.on("pageerror", lambda error: opened.problems.append(f"page error: {error}"))  # type: ignore[attr-defined]
+        opened.on("console", lambda message: message.type == "error"  # HTTP errors are expected (401, 400): JS errors are not
+                  and not message.text.startswith("Failed to load resource")
+                  and opened.problems.append(f"console: {message.text}"))  # type: ignore[attr-defined]
+        opened.on("dialog", lambda dialog: dialog.accept())
+        try:
+            yield opened
+        finally:
+            browser.close()
+
+
+def person_card(page: Page, name: str):
+    return page.locator(".person").filter(has=page.locator(".person-name", has_text=name))
+
+
+def test_the_people_page_from_token_to_delete(page: Page, pipeline: Pipeline, data_dir: Path) -> None:
+    """The whole page, in the order a user meets it; one screenshot on the way."""
+    token = wait_for(lambda: (Path(pipeline.env["DATA_DIR"]) / "api-token").read_text().strip(), 10, "the token file")
+    lin = data_dir / "video_hamilton" / "reference" / "Lin_Manuel_Miranda" / "lin-manuel-miranda.png"
+    group = data_dir / "images_multi_face" / "ageitgey__two_people.jpg"
+    dog = data_dir / "images_no_face" / "davisking__dog.jpg"
+
+    page.goto(f"{pipeline.base_url}/people")
+    expect(page.locator("nav a", has_text="Live")).to_have_attribute("href", "/")
+    expect(page.locator("nav a", has_text="API")).to_have_attribute("href", "/api/docs")
+
+    # The token: a wrong one is refused with a clear message, the right one opens the page.
+    page.fill("#token-input", "certainly-not-the-token")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_contain_text("401")
+    expect(page.locator("#app")).to_be_hidden()
+    page.fill("#token-input", token)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#app")).to_be_visible()
+    expect(page.locator("#people-list")).to_contain_text("Nobody is known yet")
+    assert page.evaluate("sessionStorage.getItem('facestream.apiToken')") == token
+
+    # A name the server refuses: its reason is shown, nothing is uploaded.
+    page.fill("#add-name", "Unknown")
+    page.set_input_files("#add-files", [str(lin)])
+    page.click("#add-upload")
+    expect(page.locator("#report")).to_contain_text("is reserved")
+    expect(page.locator("#people-list")).to_contain_text("Nobody is known yet")
+
+    # Upload: a photo kept, a group photo kept with a warning, a dog skipped with the reason.
+    page.fill("#add-name", "Lin-Manuel Miranda")
+    page.set_input_files("#add-files", [str(lin), str(group), str(dog)])
+    page.click("#add-upload")
+    report = page.locator("#report")
+    expect(report).to_contain_text("2 of 3 files kept", timeout=SLOW_MS)
+    expect(report.locator("li.skipped")).to_contain_text("no face found")
+    expect(report.locator("li.warned")).to_contain_text("the largest was enrolled")
+    expect(report).not_to_contain_text("null")
+    card = person_card(page, "Lin-Manuel Miranda")
+    expect(card).to_contain_text("2 photos")
+    expect(card.locator(".thumb img")).to_have_count(2)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.person .thumb img')].every(i => i.src.startsWith('blob:') && i.naturalWidth > 0)",
+        timeout=SLOW_MS,
+    )
+
+    # The browser's own camera (Chromium's fake device: a test pattern, no face): snapshot, upload, told why not.
+    page.click("#tab-webcam")
+    page.click("#webcam-start")
+    expect(page.locator("#webcam-snap")).to_be_enabled()
+    page.wait_for_function("() => document.getElementById('webcam').videoWidth > 0")
+    page.click("#webcam-snap")
+    expect(page.locator("#snapshot-list img")).to_have_count(1)
+    page.click("#snapshots-upload")
+    expect(report).to_contain_text("0 of 1 file kept", timeout=SLOW_MS)
+    expect(report.locator("li.skipped")).to_contain_text("webcam-1.jpg")
+    expect(page.locator("#snapshots")).to_be_hidden()
+
+    # A facestream camera: one raw frame cut out of the MJPEG stream.
+    page.click("#tab-server")
+    expect(page.locator("#webcam")).to_be_hidden()
+    expect(page.locator("#camera-select option")).to_have_text(["hamilton"])
+    page.click("#camera-grab")
+    expect(page.locator("#snapshot-list img")).to_have_count(1, timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#snapshot-list img').naturalWidth === 640")
+    page.click("#snapshots-clear")
+    expect(page.locator("#snapshots")).to_be_hidden()
+
+    # Recognise: the boxes are drawn and the faces named.
+    page.set_input_files("#recognize-file", str(lin))
+    expect(page.locator("#recognize-faces li")).to_have_count(1, timeout=SLOW_MS)
+    expect(page.locator("#recognize-faces")).to_contain_text("Lin-Manuel Miranda")
+    expect(page.locator("#recognize-canvas")).to_be_visible()
+    page.set_input_files("#recognize-file", str(data_dir / "lfw_dev" / "images" / "AJ_Cook" / "AJ_Cook_0001.jpg"))
+    expect(page.locator("#recognize-faces")).to_contain_text("Unknown", timeout=SLOW_MS)
+    page.set_input_files("#recognize-file", str(lin))
+    expect(page.locator("#recognize-faces")).to_contain_text("Lin-Manuel Miranda", timeout=SLOW_MS)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    # Rename to a name that would break naive HTML or selectors; the thumbnails follow.
+    card.get_by_role("button", name="Rename").click()
+    editing = page.locator(".person.editing")
+    editing.locator("form.rename input").fill("Lin O'Zoë")
+    editing.locator("form.rename button[type=submit]").click()
+    renamed = person_card(page, "Lin O'Zoë")
+    expect(renamed).to_contain_text("2 photos")
+    expect(page.locator("#status")).to_contain_text("Renamed Lin-Manuel Miranda to Lin O'Zoë")
+    assert (Path(pipeline.env["FACES_DIR"]) / "Lin O'Zoë").is_dir()
+
+    # Delete one photo, then the person.
+    renamed.locator(".thumb .remove").first.click(force=True)
+    expect(renamed).to_contain_text("1 photo ·")
+    renamed.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.locator("#people-list")).to_contain_text("Nobody is known yet")
+    assert not any(Path(pipeline.env["FACES_DIR"]).iterdir())
+
+    # A token that stops working sends the user back to the token form, saying why.
+    page.evaluate("sessionStorage.setItem('facestream.apiToken', 'revoked-revoked-revoked')")
+    page.reload()
+    expect(page.locator("#login-error")).to_contain_text("401")
+    assert page.problems == [], page.problems  # type: ignore[attr-defined]
