@@ -86,17 +86,17 @@ def find_faces(rgb: np.ndarray, upsample: int = 1) -> list[facelib.Box]:
     ]
 
 
-def encode_photo(rgb: np.ndarray, upsample: int = 1, largest: bool = False) -> PhotoOutcome:
-    """Find exactly one face in a photo (or, with ``largest``, take the biggest) and encode it at full resolution.
+def encode_photo(rgb: np.ndarray, upsample: int = 1) -> PhotoOutcome:
+    """Find exactly one face in a photo and encode it at full resolution.
 
-    A photo with several faces is refused by default, because which face is
-    meant is a guess; an upload may opt into the guess and is warned.
+    A photo with several faces is refused, because which face is meant would
+    be a guess (an upload of a group photo is cut to its largest face first:
+    services/people/photos.py).
     """
     boxes = find_faces(rgb, upsample)
-    if not boxes or (len(boxes) > 1 and not largest):
+    if len(boxes) != 1:
         return PhotoOutcome("no_face" if not boxes else "many_faces", faces=len(boxes))
-    biggest = max(boxes, key=lambda box: (box[2] - box[0]) * (box[1] - box[3]))
-    return PhotoOutcome("ok", facelib.encode(rgb, [biggest])[0], faces=len(boxes))
+    return PhotoOutcome("ok", facelib.encode(rgb, boxes)[0], faces=1)
 
 
 class EncodingCache:

@@ -21,8 +21,10 @@ from typing import Protocol
 import zmq
 
 from services.infer import facelib
-from services.infer.known_faces import encode_photo, remember
+from services.infer.known_faces import remember
+from services.infer.recognizer import Recognizer  # the same detector, encoder and matcher as the workers
 from services.people.names import BadName, clean_name
+from services.people.photos import BadPhoto, prepare_enrolment, read_image
 from services.people.store import Conflict, NotFound, PeopleStore
 from shared import schema
 from shared.bus import Publisher
@@ -168,20 +170,14 @@ class LocalPeople:
         return name
 
     def add_photo(self, name: str, label: str, data: bytes) -> FileReport:
-        from services.web.people_api import BadUpload, read_image  # the API's own rule for what a photo is
-
         self._face_library()
         try:
-            rgb, suffix = read_image(data)
-        except BadUpload as problem:
+            enrolment = prepare_enrolment(data, self.settings.upsample)
+        except BadPhoto as problem:
             return FileReport(label, kept=False, reason=str(problem))
-        outcome = encode_photo(rgb, self.settings.upsample, largest=True)
-        if outcome.status != "ok":
-            return FileReport(label, kept=False, reason="no face found in this photo")
-        remember(self.settings.data_dir, self.settings.upsample, data, outcome)  # before the folder changes
-        photo = self.store.add_photo(name, data, suffix)
-        warning = f"{outcome.faces} faces found; the largest was enrolled" if outcome.faces > 1 else None
-        return FileReport(label, kept=True, photo_id=photo.id, warning=warning)
+        remember(self.settings.data_dir, self.settings.upsample, enrolment.data, enrolment.outcome)  # before it lands
+        photo = self.store.add_photo(name, enrolment.data, enrolment.suffix)
+        return FileReport(label, kept=True, photo_id=photo.id, warning=enrolment.warning)
 
     def finish(self, change: str) -> None:
         bus = self._bus()
@@ -209,13 +205,10 @@ class LocalPeople:
         return stored
 
     def recognize(self, data: bytes) -> Recognition:
-        from services.web.people_api import BadUpload, read_image
-        from services.web.recognizer import Recognizer  # the same detector, encoder and matcher as the workers
-
         self._face_library()
         try:
             rgb, _ = read_image(data)
-        except BadUpload as problem:
+        except BadPhoto as problem:
             raise CliError(str(problem)) from None
         found = Recognizer(self.settings).recognize(rgb)
         return Recognition(found.width, found.height, [

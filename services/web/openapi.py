@@ -42,10 +42,13 @@ def spec(version: str = "1") -> dict[str, Any]:
                 "summary": "The latest recognition result of a camera (the bus message's fields)",
                 "parameters": [{"name": "camera", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": _json({"type": "object"}, "The result"), "404": _ERROR}}},
+            "/api/token": {"get": {"summary": "Check a token: 200 if it is right, 401 if not", "security": _AUTH,
+                                   "responses": {"200": _json({"type": "object"}, "The token is right"), "401": _ERROR}}},
             "/api/people": {"get": {"summary": "Known people: name, photo count, when added",
                                     "responses": {"200": _json({"type": "object"}, "The people")}}},
             "/api/people/{name}/photos": {"post": {
-                "summary": "Enrol photos of a person (made if new); each is checked and the answer says why any was not kept",
+                "summary": ("Enrol photos of a person (made if new); each is checked and the answer says why any was not "
+                            "kept. The size limit (MAX_UPLOAD_MB) is per request: send large sets in several requests."),
                 "security": _AUTH, "parameters": [_NAME], "requestBody": multipart("photos", True),
                 "responses": {"201": _json({"type": "object"}, "At least one photo kept; per-file report"),
                               "400": _ERROR, "401": _ERROR, "413": _ERROR,
@@ -69,6 +72,7 @@ def spec(version: str = "1") -> dict[str, Any]:
                 "summary": "Every face of an uploaded image, named by the same matcher as the live stream",
                 "security": _AUTH, "requestBody": multipart("image", False),
                 "responses": {"200": _json({"type": "object", "properties": {
+                    "width": {"type": "integer"}, "height": {"type": "integer"},
                     "faces": {"type": "array", "items": {"$ref": "#/components/schemas/Face"}}}}, "The faces"),
                     "400": _ERROR, "401": _ERROR, "413": _ERROR}}},
         },

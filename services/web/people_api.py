@@ -8,54 +8,25 @@ bus as ``people.changed``, so every worker reloads its gallery at once.
 from __future__ import annotations
 
 import functools
-import io
 import logging
 import threading
 import time
 from typing import Any, Callable
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
-from PIL import Image, UnidentifiedImageError
 from werkzeug.exceptions import HTTPException
 
-from services.infer.known_faces import read_rgb, remember
+from services.infer.known_faces import remember
 from services.people.names import BadName, clean_name
+from services.people.photos import BadPhoto, prepare_enrolment, read_image
 from services.people.store import Conflict, NotFound, PeopleStore
-from services.web.recognizer import Recognizer
+from services.infer.recognizer import Recognizer
 from shared import schema
 from shared.bus import Publisher
 from shared.config import Settings
 from shared.token import token_matches
 
 log = logging.getLogger(__name__)
-
-IMAGE_TYPES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
-MIN_PHOTO_SIDE = 48
-"""Smaller images hold no face dlib can encode reliably."""
-
-
-class BadUpload(ValueError):
-    """An uploaded file that cannot be used; the message says why."""
-
-
-def read_image(data: bytes) -> tuple[Any, str]:
-    """An upload's pixels (upright RGB) and the suffix of its real type, judged by content, not by name."""
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            probe.verify()
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise BadUpload("not an image (JPEG, PNG, WebP or BMP expected)") from None
-    if kind not in IMAGE_TYPES:
-        raise BadUpload(f"{kind} images are not accepted; use JPEG, PNG, WebP or BMP")
-    try:
-        rgb = read_rgb(data)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
-        raise BadUpload(f"the image cannot be decoded ({error})") from None
-    if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
-        raise BadUpload(f"the image is smaller than {MIN_PHOTO_SIDE} px")
-    return rgb, IMAGE_TYPES[kind]
-
 
 class Announcer:
     """Tells the bus the people changed; one socket shared by request threads, so behind a lock."""
@@ -113,6 +84,11 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
             "photo_ids": [photo.id for photo in person.photos],
         }
 
+    @api.get("/token")
+    @needs_token
+    def check_token() -> Response:
+        return jsonify(ok=True)
+
     @api.get("/people")
     def list_people() -> Response:
         return jsonify(people=[person_json(person) for person in store.people()])
@@ -128,17 +104,13 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
         for upload in uploads:
             entry: dict[str, Any] = {"file": upload.filename or "(unnamed)"}
             try:
-                data = upload.read()
-                rgb, suffix = read_image(data)
-                outcome = recognizer.enrolment(rgb)
-                if outcome.status != "ok":
-                    raise BadUpload("no face found in this photo")
-                photo = store.add_photo(name, data, suffix)
-                remember(settings.data_dir, settings.upsample, data, outcome)
+                enrolment = prepare_enrolment(upload.read(), settings.upsample)
+                remember(settings.data_dir, settings.upsample, enrolment.data, enrolment.outcome)  # before it lands
+                photo = store.add_photo(name, enrolment.data, enrolment.suffix)
                 entry.update(kept=True, photo_id=photo.id)
-                if outcome.faces > 1:
-                    entry["warning"] = f"{outcome.faces} faces found; the largest was enrolled"
-            except BadUpload as problem:
+                if enrolment.warning:
+                    entry["warning"] = enrolment.warning
+            except BadPhoto as problem:
                 entry.update(kept=False, reason=str(problem))
             report.append(entry)
         kept = sum(entry["kept"] for entry in report)
@@ -174,7 +146,8 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             return error(400, 'send JSON {"name": "New name"}')
         new_name = store.rename(name, body["name"])
-        announcer.changed(f"renamed {name} to {new_name}")
+        if new_name != clean_name(name):
+            announcer.changed(f"renamed {name} to {new_name}")
         return jsonify(person_json(store.person(new_name))), 200
 
     @api.post("/recognize")
@@ -185,7 +158,7 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
             return error(400, "send the image as multipart/form-data, field 'image'")
         try:
             rgb, _ = read_image(upload.read())
-        except BadUpload as problem:
+        except BadPhoto as problem:
             return error(400, str(problem))
         found = recognizer.recognize(rgb)
         return jsonify(

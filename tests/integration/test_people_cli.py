@@ -85,7 +85,7 @@ def test_add_keeps_good_photos_and_explains_the_rest(cli: Cli, photos: dict[str,
     skipped = done.stdout.split("Skipped 2:")[1]
     assert f"{photos['no_face']}: no face found" in skipped
     assert f"{notes}: not an image" in skipped
-    assert "2 faces found; the largest was enrolled" in done.stdout
+    assert "2 faces found; the largest was cut out and enrolled" in done.stdout
     assert "[4/4]" in done.stderr, "without a terminal, progress is one plain line per file"
     assert "\r" not in done.stderr
     kept = cli.photos_of("Lin-Manuel Miranda")

@@ -112,7 +112,7 @@ def test_the_people_page_from_token_to_delete(page: Page, pipeline: Pipeline, da
     report = page.locator("#report")
     expect(report).to_contain_text("2 of 3 files kept", timeout=SLOW_MS)
     expect(report.locator("li.skipped")).to_contain_text("no face found")
-    expect(report.locator("li.warned")).to_contain_text("the largest was enrolled")
+    expect(report.locator("li.warned")).to_contain_text("the largest was cut out and enrolled")
     expect(report).not_to_contain_text("null")
     card = person_card(page, "Lin-Manuel Miranda")
     expect(card).to_contain_text("2 photos")

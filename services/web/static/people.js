@@ -94,12 +94,9 @@ function problemOf(response, body) {
   return body.error || `the server answered ${response.status} ${response.statusText}`;
 }
 
-// A harmless call that needs the token: the token is checked before anything else, so 401 means a bad
-// token and the 400 ("send the image...") means a good one. (There is no dedicated check-token route.)
+// GET /api/token answers 200 for a good token and 401 for a bad one, and does nothing else.
 async function tokenAccepted(token) {
-  const response = await fetch('/api/recognize', {
-    method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: new FormData(), cache: 'no-store',
-  });
+  const response = await fetch('/api/token', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
   return response.status !== 401;
 }
 

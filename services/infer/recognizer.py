@@ -1,4 +1,4 @@
-"""Face work the web does itself: checking an uploaded photo, and naming the faces in a posted image.
+"""Naming the faces of one still image (the API's and the CLI's ``recognize``), as the workers would.
 
 dlib and the gallery are loaded on first use, not at start, so a web service
 whose API is never used stays small. The gallery is rebuilt when the faces
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.infer import facelib
-from services.infer.known_faces import PhotoOutcome, encode_photo, find_faces, folder_signature, load_gallery
+from services.infer.known_faces import find_faces, folder_signature, load_gallery
 from services.infer.matcher import Gallery
 from shared import schema
 from shared.config import Settings
@@ -44,12 +44,6 @@ class Recognizer:
             self._gallery = load_gallery(self.settings.faces_dir, self.settings.data_dir, self.settings.upsample)
             self._signature = signature
         return self._gallery
-
-    def enrolment(self, rgb: np.ndarray) -> PhotoOutcome:
-        """The encoding of the photo's face (the largest, if it shows several), or why there is none."""
-        with self._lock:
-            facelib.load()
-            return encode_photo(rgb, self.settings.upsample, largest=True)
 
     def recognize(self, rgb: np.ndarray) -> RecognizedImage:
         """Find and name every face of an image."""

@@ -1,0 +1,85 @@
+"""What makes an uploaded file a usable photo of a person, shared by the API, the page and the CLI.
+
+The stored photo must enrol the same way whenever it is read again (after a
+cache loss, with other settings), and the faces folder's rule is "exactly one
+face per photo". So a photo showing several people is not stored as is: the
+largest face is cut out, with a margin, and the cut-out is what is kept.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from services.infer import facelib
+from services.infer.known_faces import PhotoOutcome, encode_photo, find_faces, read_rgb
+
+IMAGE_TYPES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
+MIN_PHOTO_SIDE = 48
+"""Smaller images hold no face dlib can encode reliably."""
+CROP_MARGIN = 0.5
+"""Around a face cut out of a group photo, this much of the face's size on each side: hair, chin and context."""
+
+
+class BadPhoto(ValueError):
+    """A file that cannot be enrolled; the message says why, in words for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A photo ready to store: its bytes (maybe a cut-out), file suffix, encoding outcome and any warning."""
+
+    data: bytes
+    suffix: str
+    outcome: PhotoOutcome
+    warning: str | None = None
+
+
+def read_image(data: bytes) -> tuple[np.ndarray, str]:
+    """An upload's pixels (upright RGB) and the suffix of its real type, judged by content, not by name."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format
+            probe.verify()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise BadPhoto("not an image (JPEG, PNG, WebP or BMP expected)") from None
+    if kind not in IMAGE_TYPES:
+        raise BadPhoto(f"{kind} images are not accepted; use JPEG, PNG, WebP or BMP")
+    try:
+        rgb = read_rgb(data)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        raise BadPhoto(f"the image cannot be decoded ({error})") from None
+    if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
+        raise BadPhoto(f"the image is smaller than {MIN_PHOTO_SIDE} px")
+    return rgb, IMAGE_TYPES[kind]
+
+
+def _cut_out(rgb: np.ndarray, box: facelib.Box) -> np.ndarray:
+    top, right, bottom, left = box
+    height, width = rgb.shape[:2]
+    margin_y, margin_x = int((bottom - top) * CROP_MARGIN), int((right - left) * CROP_MARGIN)
+    return np.ascontiguousarray(rgb[max(0, top - margin_y):min(height, bottom + margin_y),
+                                    max(0, left - margin_x):min(width, right + margin_x)])
+
+
+def prepare_enrolment(data: bytes, upsample: int) -> Enrolment:
+    """Check a file and encode its face; a group photo becomes a cut-out of its largest face."""
+    rgb, suffix = read_image(data)
+    boxes = find_faces(rgb, upsample)
+    if not boxes:
+        raise BadPhoto("no face found in this photo")
+    if len(boxes) == 1:
+        return Enrolment(data, suffix, PhotoOutcome("ok", facelib.encode(rgb, boxes)[0], faces=1))
+    largest = max(boxes, key=lambda box: (box[2] - box[0]) * (box[1] - box[3]))
+    crop = _cut_out(rgb, largest)
+    outcome = encode_photo(crop, upsample)
+    if outcome.status != "ok":
+        raise BadPhoto(f"{len(boxes)} faces found and the largest cannot be cut out alone; send a photo of one face")
+    ok, jpeg = cv2.imencode(".jpg", crop[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+    if not ok:
+        raise BadPhoto("the cut-out of the largest face could not be saved")
+    return Enrolment(jpeg.tobytes(), ".jpg", outcome, f"{len(boxes)} faces found; the largest was cut out and enrolled")
