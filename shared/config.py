@@ -77,7 +77,24 @@ class Settings(BaseSettings):
     )
     upsample: int = Field(1, ge=0, le=3, description="Times HOG/CNN detection upsamples the image (finds smaller faces, costs ~4x each).")
     detector: Literal["hog", "cnn"] = Field("hog", description="Face detector: 'hog' (fast on CPU) or 'cnn' (more accurate, slow on CPU).")
-    tolerance: float = Field(0.6, gt=0.0, lt=2.0, description="Largest face distance still named as a known person.")
+    tolerance: float = Field(
+        0.6, gt=0.0, lt=2.0,
+        description="Outer bound: a face farther than this from every photo of a person is never named as them.",
+    )
+    name_ratio: float = Field(
+        0.76, gt=0.3, lt=1.5,
+        description=(
+            "Name a face only if it is at most this fraction as far from the person (with 3 photos) as from its "
+            "3 nearest background faces; lower names fewer strangers and fewer known faces."
+        ),
+    )
+    background_file: Path | None = Field(
+        None,
+        description=(
+            "Encodings (.npy, float32, n x 128) of faces of people nobody enrols, that a face is compared with "
+            "before it is named; default: the set shipped in services/infer/background/."
+        ),
+    )
     reencode_s: float = Field(
         1.0, ge=0.0, le=60.0,
         description="A tracked face is encoded again after this long (s); sooner while its name is unsure.",

@@ -25,7 +25,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.infer import facelib
-from services.infer.matcher import Gallery
+from services.infer.matcher import NAME_RATIO, Gallery
+from shared.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,17 @@ def folder_signature(faces_dir: Path) -> tuple[int, ...]:
         return ()
 
 
-def load_gallery(faces_dir: Path, data_dir: Path, upsample: int = 1) -> Gallery:
+def gallery_for(settings: Settings) -> Gallery:
+    """The gallery of the configured faces folder, judged with the configured background set and ratio."""
+    return load_gallery(
+        settings.faces_dir, settings.data_dir, settings.upsample,
+        background=settings.background_file, name_ratio=settings.name_ratio,
+    )
+
+
+def load_gallery(
+    faces_dir: Path, data_dir: Path, upsample: int = 1, background: Path | None = None, name_ratio: float = NAME_RATIO
+) -> Gallery:
     """Build the gallery from the faces folder, using and updating the cache."""
     cache = _cache(data_dir, upsample)
     names: list[str] = []
@@ -232,7 +243,8 @@ def load_gallery(faces_dir: Path, data_dir: Path, upsample: int = 1) -> Gallery:
                 }.get(outcome.status, outcome.status)
                 log.warning("skipped %s (for %s): %s", photo, person, reason)
         cache.save()
-    gallery = Gallery(names, np.asarray(encodings).reshape(-1, 128))
+    gallery = Gallery(names, np.asarray(encodings).reshape(-1, 128), background=background, name_ratio=name_ratio)
+    gallery.background  # read and prune the background set now, in the loader, not on the first live frame
     log.info(
         "known faces: %d people, %d photos (%d newly encoded, %d skipped) from %s",
         len(gallery.people), len(gallery), computed, skipped, faces_dir,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.infer import facelib
-from services.infer.known_faces import find_faces, folder_signature, load_gallery
+from services.infer.known_faces import find_faces, folder_signature, gallery_for
 from services.infer.matcher import Gallery
 from shared import schema
 from shared.config import Settings
@@ -41,7 +41,7 @@ class Recognizer:
     def _current_gallery(self) -> Gallery:
         signature = folder_signature(self.settings.faces_dir)
         if self._gallery is None or signature != self._signature:
-            self._gallery = load_gallery(self.settings.faces_dir, self.settings.data_dir, self.settings.upsample)
+            self._gallery = gallery_for(self.settings)
             self._signature = signature
         return self._gallery
 

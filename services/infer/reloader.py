@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 
-from services.infer.known_faces import folder_signature, load_gallery
+from services.infer.known_faces import folder_signature, gallery_for
 from services.infer.matcher import Gallery
 from shared.config import Settings
 
@@ -36,7 +36,7 @@ class GalleryReloader(threading.Thread):
     def load_now(self) -> Gallery:
         """The gallery as it is now (used once, at start, before the thread runs)."""
         self._signature = folder_signature(self._settings.faces_dir)
-        return load_gallery(self._settings.faces_dir, self._settings.data_dir, self._settings.upsample)
+        return gallery_for(self._settings)
 
     def request(self, reason: str) -> None:
         """Ask for a rebuild now (the bus announced a change)."""
@@ -62,7 +62,7 @@ class GalleryReloader(threading.Thread):
                 reasons.append(self._reasons.get())
             self._signature = signature
             try:
-                gallery = load_gallery(self._settings.faces_dir, self._settings.data_dir, self._settings.upsample)
+                gallery = gallery_for(self._settings)
             except Exception:  # a half-copied folder, a full disk: keep the old gallery, try at the next change
                 self._log.exception("reloading the known faces failed; keeping the previous ones")
                 continue
