@@ -15,14 +15,22 @@ import zmq
 
 from services.broker.dispatcher import Dispatcher
 from shared.config import ConfigError, Settings, load_config
+from shared.bus import FRAME_HWM
 from shared.log import setup_logging
+
+
+FORWARD_HWM = FRAME_HWM * 8
+"""Messages the forwarder holds per peer: about a second of frames and results. ZeroMQ's default of 1000
+would let a slow subscriber fall half a minute behind instead of skipping to the newest frame."""
 
 
 def start_forwarder(settings: Settings, context: zmq.Context) -> threading.Thread:
     """Bind the XSUB/XPUB pair and forward between them in a daemon thread."""
     frontend = context.socket(zmq.XSUB)
+    frontend.setsockopt(zmq.RCVHWM, FORWARD_HWM)
     frontend.bind(settings.bus_endpoint("publish", bind=True))
     backend = context.socket(zmq.XPUB)
+    backend.setsockopt(zmq.SNDHWM, FORWARD_HWM)  # a subscriber that falls behind loses old messages, not time
     backend.bind(settings.bus_endpoint("subscribe", bind=True))
 
     def forward() -> None:

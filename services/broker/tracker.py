@@ -28,7 +28,8 @@ SURE_CONFIDENCE = 75.0
 """Below this, a track is re-encoded on every analysed frame until it is sure."""
 UNDECIDED_CONFIDENCE = 50.0
 """What a track whose encodings do not agree yet shows: as likely known as not."""
-MOTION_SMOOTHING = 0.5
+MOTION_SMOOTHING = 0.3
+"""Weight of the newest speed in the running estimate: HOG boxes jitter by a few pixels from frame to frame."""
 MAX_MOTION_DT_S = 1.0
 
 
@@ -50,6 +51,7 @@ class Track:
     seen_ts: float
     encoded_ts: float = float("-inf")
     motion: tuple[float, float] = (0.0, 0.0)
+    moves_seen: int = 0
     votes: deque[Vote] = field(default_factory=lambda: deque(maxlen=VOTES_KEPT))
 
     def verdict(self) -> Vote:
@@ -68,12 +70,18 @@ class Track:
         )
 
     def needs_encoding(self, capture_ts: float, reencode_s: float) -> bool:
-        """Encode again when the last encoding is old, or while the vote is not yet sure."""
+        """Encode again when the last encoding is old, or while the vote is not yet settled.
+
+        A name is settled by two agreeing, confident encodings. "Unknown" needs
+        a full set of votes: a known face's first frames are often turned away
+        (a profile, motion blur), and a track settled as Unknown after two of
+        them would be checked again only once per ``reencode_s``, too slowly to
+        ever win the vote before the face leaves.
+        """
         verdict = self.verdict()
-        unsure = verdict.confidence < SURE_CONFIDENCE or (
-            verdict.name == UNKNOWN and len(self.votes) < VOTES_TO_NAME
-        )
-        return unsure or capture_ts - self.encoded_ts >= reencode_s
+        enough_votes = len(self.votes) >= (VOTES_KEPT if verdict.name == UNKNOWN else VOTES_TO_NAME)
+        settled = enough_votes and verdict.confidence >= SURE_CONFIDENCE
+        return not settled or capture_ts - self.encoded_ts >= reencode_s
 
     def predicted(self, capture_ts: float) -> Box:
         """Where the box should be at that capture time, moving as it has been."""
@@ -86,9 +94,11 @@ class Track:
             return
         if dt <= MAX_MOTION_DT_S:
             speed = ((box[0] - self.box[0]) / dt, (box[1] - self.box[1]) / dt)
+            weight = MOTION_SMOOTHING if self.moves_seen else 1.0  # the first measurement is the best guess yet
             self.motion = tuple(  # type: ignore[assignment]
-                MOTION_SMOOTHING * new + (1 - MOTION_SMOOTHING) * old for new, old in zip(speed, self.motion)
+                weight * new + (1 - weight) * old for new, old in zip(speed, self.motion)
             )
+            self.moves_seen += 1
         self.box = box
         self.seen_ts = capture_ts
 

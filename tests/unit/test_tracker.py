@@ -87,3 +87,13 @@ def test_a_late_result_from_a_slower_worker_does_not_move_the_box_back() -> None
     tracker.update([_seen(0.14, "Ada")], 0.2)
     tracker.update([_seen(0.12, "Ada")], 0.1)
     assert list(tracker.tracks) == [1] and tracker.tracks[1].box[0] == pytest.approx(0.14)
+
+
+def test_unknown_is_settled_only_by_a_full_set_of_votes() -> None:
+    tracker = _tracker()
+    for step in range(2):
+        tracker.update([_seen(0.1, "Unknown", confidence=90.0)], step * 0.1)
+    assert [hint.encode for hint in tracker.hints(0.2)] == [True], "two frames may be a known face turned away"
+    for step in range(2, 5):
+        tracker.update([_seen(0.1, "Unknown", confidence=90.0)], step * 0.1)
+    assert [hint.encode for hint in tracker.hints(0.5)] == [False]
