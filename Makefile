@@ -21,5 +21,12 @@ install-dev:
 config: install
 	$(PY) -m services.launch --print-config
 
+bench: install-dev
+	$(PY) bench/detect_upsample.py --quick
+	$(PY) bench/gallery.py --quick
+	$(PY) bench/pipeline.py --quick
+	$(PY) bench/accuracy.py --quick
+	$(PY) bench/video_tracks.py --quick
+
 clean:
 	rm -rf $(VENV) data/run .pytest_cache
