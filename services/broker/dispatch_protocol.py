@@ -53,6 +53,9 @@ class Detection(schema._Message):
     name: str | None = Field(None, description="None when the face was not encoded (its track keeps its name).")
     distance: float | None = None
     confidence: float = Field(0.0, ge=0.0, le=100.0)
+    leaning: str | None = Field(
+        None, description="The person this encoding is near enough to keep a track named as (matcher.Match.leaning)."
+    )
 
 
 class DoneMessage(schema._Message):

@@ -24,10 +24,14 @@ VOTES_KEPT = 5
 """Encodings of a track that count in its vote: about the last five seconds at the default re-encode pace."""
 VOTES_TO_NAME = 2
 """A track is named as a known person only when at least this many of its encodings agree."""
+RECENT_VOTES = 3
+"""VOTES_TO_NAME agreeing among this many newest encodings name a track, whatever older ones said."""
 SURE_CONFIDENCE = 75.0
 """Below this, a track is re-encoded on every analysed frame until it is sure."""
 UNDECIDED_CONFIDENCE = 50.0
 """What a track whose encodings do not agree yet shows: as likely known as not."""
+UNKNOWN_RECHECKS = 4
+"""A track settled as Unknown is encoded again this many times per ``reencode_s``: faces turn towards the camera."""
 MOTION_SMOOTHING = 0.3
 """Weight of the newest speed in the running estimate: HOG boxes jitter by a few pixels from frame to frame."""
 MAX_MOTION_DT_S = 1.0
@@ -40,6 +44,8 @@ class Vote:
     name: str
     distance: float | None
     confidence: float
+    leaning: str | None = None
+    """The person the encoding is near enough to keep a track named as (see matcher.Match.leaning)."""
 
 
 @dataclass
@@ -53,15 +59,51 @@ class Track:
     motion: tuple[float, float] = (0.0, 0.0)
     moves_seen: int = 0
     votes: deque[Vote] = field(default_factory=lambda: deque(maxlen=VOTES_KEPT))
+    kept_name: str | None = None
+    """The known name the vote gave this track, kept while most encodings still lean to it."""
 
     def verdict(self) -> Vote:
-        """The track's name by vote: a known name needs a majority of at least VOTES_TO_NAME."""
+        """The track's name: strict to give a name, lenient to keep it.
+
+        A name is given by :meth:`strict_verdict`. Once given, it is kept while
+        most of the kept encodings still *lean* to the person (near enough by
+        the looser per-frame limit of a track, matcher.TRACK_FRAME_RATIO): a
+        face that tilts away for half a second keeps its name instead of
+        flickering to Unknown, and a different person's face, which does not
+        lean, loses it within a few encodings.
+        """
+        strict = self.strict_verdict()
+        if strict.name != UNKNOWN or self.kept_name is None:
+            return strict
+        leaning = [vote for vote in self.votes if vote.leaning == self.kept_name]
+        if len(leaning) * 2 <= len(self.votes):
+            return strict
+        named = [vote for vote in leaning if vote.name == self.kept_name]
+        distances = [vote.distance for vote in leaning if vote.distance is not None]
+        return Vote(
+            self.kept_name,
+            round(sum(distances) / len(distances), 4) if distances else None,
+            round(max(UNDECIDED_CONFIDENCE, sum(v.confidence for v in named) / len(named)) if named
+                  else UNDECIDED_CONFIDENCE, 1),
+            self.kept_name,
+        )
+
+    def strict_verdict(self) -> Vote:
+        """The name by vote alone: a known name needs at least VOTES_TO_NAME agreeing encodings.
+
+        Either among the newest :data:`RECENT_VOTES` (a face that turned towards
+        the camera is named as soon as its latest encodings agree, however many
+        profile views came before) or as a majority of all the votes kept.
+        """
         if not self.votes:
             return Vote(UNKNOWN, None, 0.0)
-        winner, count = Counter(vote.name for vote in self.votes).most_common(1)[0]
+        recent = list(self.votes)[-RECENT_VOTES:]
+        winner, count = Counter(vote.name for vote in recent).most_common(1)[0]
+        if winner == UNKNOWN or count < VOTES_TO_NAME:
+            winner, count = Counter(vote.name for vote in self.votes).most_common(1)[0]
+            if winner != UNKNOWN and (count < VOTES_TO_NAME or count * 2 <= len(self.votes)):
+                return Vote(UNKNOWN, None, UNDECIDED_CONFIDENCE)  # not yet agreed: honest, and re-encoded next frame
         agreeing = [vote for vote in self.votes if vote.name == winner]
-        if winner != UNKNOWN and (count < VOTES_TO_NAME or count * 2 <= len(self.votes)):
-            return Vote(UNKNOWN, None, UNDECIDED_CONFIDENCE)  # not yet agreed: honest, and re-encoded next frame
         distances = [vote.distance for vote in agreeing if vote.distance is not None]
         return Vote(
             winner,
@@ -76,12 +118,18 @@ class Track:
         a full set of votes: a known face's first frames are often turned away
         (a profile, motion blur), and a track settled as Unknown after two of
         them would be checked again only once per ``reencode_s``, too slowly to
-        ever win the vote before the face leaves.
+        ever win the vote before the face leaves. For the same reason a settled
+        Unknown is checked again :data:`UNKNOWN_RECHECKS` times as often as a
+        name (a person walking in turns towards the camera within a second), and
+        an encoding that disagrees with the verdict unsettles it: the track is
+        encoded on every frame until the vote agrees again.
         """
         verdict = self.verdict()
         enough_votes = len(self.votes) >= (VOTES_KEPT if verdict.name == UNKNOWN else VOTES_TO_NAME)
-        settled = enough_votes and verdict.confidence >= SURE_CONFIDENCE
-        return not settled or capture_ts - self.encoded_ts >= reencode_s
+        newest_agrees = bool(self.votes) and self.votes[-1].name == verdict.name  # a lean alone is not sure
+        settled = enough_votes and newest_agrees and verdict.confidence >= SURE_CONFIDENCE
+        due_after_s = reencode_s / UNKNOWN_RECHECKS if verdict.name == UNKNOWN else reencode_s
+        return not settled or capture_ts - self.encoded_ts >= due_after_s
 
     def predicted(self, capture_ts: float) -> Box:
         """Where the box should be at that capture time, moving as it has been."""
@@ -117,6 +165,7 @@ class CameraTracker:
         """The known people changed: every track's name is decided afresh from new encodings."""
         for track in self.tracks.values():
             track.votes.clear()
+            track.kept_name = None
             track.encoded_ts = float("-inf")
 
     def _expire(self, capture_ts: float) -> None:
@@ -155,9 +204,10 @@ class CameraTracker:
                 self._next_id += 1
             track.observe(detection.box, capture_ts)
             if detection.name is not None:
-                track.votes.append(Vote(detection.name, detection.distance, detection.confidence))
+                track.votes.append(Vote(detection.name, detection.distance, detection.confidence, detection.leaning))
                 track.encoded_ts = max(track.encoded_ts, capture_ts)
             verdict = track.verdict()
+            track.kept_name = None if verdict.name == UNKNOWN else verdict.name
             faces.append(
                 schema.Face(
                     box=detection.box, name=verdict.name, distance=verdict.distance,

@@ -95,6 +95,7 @@ def analyze(
                 name=match.name if match else None,
                 distance=None if match is None or match.distance is None else round(match.distance, 4),
                 confidence=match.confidence if match else 0.0,
+                leaning=match.leaning if match else None,
             )
         )
     timings = schema.Timings(

@@ -92,12 +92,16 @@ class Match:
 
     ``distance`` is the smallest distance to the photos of the person the face is nearest to
     (named or not), None when nobody is enrolled. ``ratio`` is the cohort ratio the decision used.
+    ``leaning`` is the nearest person when the face is within the looser per-frame limit a
+    track uses (:data:`TRACK_FRAME_RATIO`): a face too far to be named on its own but near
+    enough to keep a track that its other frames named (None otherwise; the name if named).
     """
 
     name: str
     distance: float | None
     confidence: float
     ratio: float | None = None
+    leaning: str | None = None
 
 
 def probability_known(ratio: float, name_ratio: float = NAME_RATIO) -> float:
@@ -136,6 +140,11 @@ def name_limit(name_ratio: float, photos: int | np.ndarray) -> float | np.ndarra
     count = np.maximum(np.asarray(photos, dtype=np.float64), 1.0)
     squared = name_ratio**2 + PHOTO_COUNT_SLOPE * (1.0 / count - 1.0 / PHOTOS_REFERENCE)
     return np.sqrt(np.maximum(squared, 0.01))
+
+
+def track_frame_limit(limit: float) -> float:
+    """The cohort ratio under which one frame of a track supports the person whose limit is ``limit``."""
+    return max(TRACK_FRAME_RATIO, limit + 0.05)
 
 
 def confidence_known(distance: float, tolerance: float) -> float:
@@ -298,10 +307,12 @@ class Gallery:
         """Name or Unknown from one set of evidence, with the calibrated confidence of the answer shown."""
         limit = float(name_limit(self.name_ratio, int(self.photo_counts[person])))
         sure = probability_known(ratio, limit)
-        named = agreed and ratio <= limit and margin >= MIN_MARGIN and distance <= tolerance
+        plausible = margin >= MIN_MARGIN and distance <= tolerance
+        named = agreed and ratio <= limit and plausible
         name = self.people[person] if named else UNKNOWN
         confidence = 100.0 * (sure if named else 1.0 - sure)
-        return Match(name, round(distance, 4), round(confidence, 1), round(ratio, 4))
+        leaning = self.people[person] if named or (plausible and ratio <= track_frame_limit(limit)) else None
+        return Match(name, round(distance, 4), round(confidence, 1), round(ratio, 4), leaning)
 
     def match(self, encodings: np.ndarray, tolerance: float) -> list[Match]:
         """Name each face, or call it Unknown (see the module docstring for the rule)."""
@@ -337,7 +348,7 @@ class Gallery:
         ratios = self.ratios(faces)
         best, smallest, second = best_two(np.median(np.log(np.maximum(ratios, 1e-6)), axis=0)[None, :])
         person = int(best[0])
-        frame_limit = max(TRACK_FRAME_RATIO, float(self.name_limits()[person]) + 0.05)
+        frame_limit = track_frame_limit(float(self.name_limits()[person]))
         support = int(np.sum(ratios[:, person] <= frame_limit))
         agreed = len(faces) >= min_encodings and support * 2 > len(faces)
         distance = float(np.mean([self._photo_distance(face, person) for face in faces]))

@@ -7,7 +7,7 @@ thumbnail (fetched with the token); snapshots come from the browser's (fake)
 camera and from a facestream camera; a photo is recognised and its faces
 drawn; the person is renamed to a name with an apostrophe and a diacritic,
 loses a photo, and is deleted. Skipped, saying why, without Chromium or
-Playwright (neither is a project dependency).
+Playwright (`make test` installs both where it can: scripts/install-browser.sh).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = Path("/usr/bin/chromium")
 if importlib.util.find_spec("playwright") is None:
-    pytest.skip("the browser test needs Playwright: pip install playwright (not a project dependency)",
+    pytest.skip("the browser test needs Playwright: make test installs it (requirements-dev.txt)",
                 allow_module_level=True)
 if not CHROMIUM.is_file():
     pytest.skip(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)

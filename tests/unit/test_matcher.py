@@ -211,3 +211,15 @@ def test_matching_against_ten_thousand_photos_takes_a_few_ms() -> None:
 def test_constants_are_consistent() -> None:
     assert 0 < matcher.PRUNE_DISTANCE < 0.6 and matcher.MIN_MARGIN >= 1.0 and matcher.MIN_TRACK_ENCODINGS >= 2
     assert matcher.BACKGROUND_FILE.is_file()
+
+
+def test_a_face_too_far_to_name_may_still_lean_to_the_person() -> None:
+    """Between the person's limit and the track's per-frame limit: Unknown on its own, but leaning."""
+    limit = float(matcher.name_limit(NAME_RATIO, 1))
+    for ratio, named, leaning in ((limit - 0.03, "ada", "ada"), (limit + 0.03, UNKNOWN, "ada"),
+                                  (matcher.track_frame_limit(limit) + 0.03, UNKNOWN, None)):
+        face = _unit(0) + _unit(5, 0.5 * ratio)
+        gallery = Gallery(["ada"], _unit(0)[None, :], background=_crowd(face, 0.5))
+        [match] = gallery.match(face[None, :], tolerance=0.6)
+        assert match.ratio == pytest.approx(ratio, abs=1e-3)
+        assert (match.name, match.leaning) == (named, leaning)

@@ -97,3 +97,45 @@ def test_unknown_is_settled_only_by_a_full_set_of_votes() -> None:
     for step in range(2, 5):
         tracker.update([_seen(0.1, "Unknown", confidence=90.0)], step * 0.1)
     assert [hint.encode for hint in tracker.hints(0.5)] == [False]
+
+
+def _voted(x: float, name: str, leaning: str | None, confidence: float = 90.0) -> Detection:
+    return Detection(box=(x, 0.2, 0.1, 0.2), name=name, distance=0.45, confidence=confidence, leaning=leaning)
+
+
+def test_a_settled_unknown_is_checked_again_soon_and_named_when_the_face_turns() -> None:
+    """A known face often enters in profile: five confident Unknowns must not hide it for a whole second."""
+    tracker = _tracker()
+    for step in range(5):
+        tracker.update([_seen(0.1, "Unknown", confidence=95.0)], step * 0.03)
+    assert [hint.encode for hint in tracker.hints(0.15)] == [False]
+    assert [hint.encode for hint in tracker.hints(0.12 + 1.0 / 4 + 0.01)] == [True], "long before reencode_s"
+    [first] = tracker.update([_seen(0.1, "Ada")], 0.4)
+    assert first.name == "Unknown"
+    assert [hint.encode for hint in tracker.hints(0.43)] == [True], "an encoding that disagrees unsettles the vote"
+    [second] = tracker.update([_seen(0.1, "Ada")], 0.43)
+    assert second.name == "Ada", "two agreeing newest encodings name it, whatever the older profile views said"
+
+
+def test_a_named_track_keeps_its_name_while_its_encodings_lean_to_it() -> None:
+    tracker = _tracker()
+    for step in range(2):
+        tracker.update([_voted(0.1, "Ada", "Ada")], step * 0.1)
+    for step in range(2, 5):  # tilted away: too far to name on its own, near enough to keep
+        [face] = tracker.update([_voted(0.1, "Unknown", "Ada", confidence=60.0)], step * 0.1)
+        assert face.name == "Ada" and face.confidence >= 50.0
+    assert [hint.encode for hint in tracker.hints(0.5)] == [True], "kept, but not sure: encoded every frame"
+    [face] = tracker.update([_voted(0.1, "Unknown", None)], 0.5)
+    assert face.name == "Ada", "still 4 of 5 leaning"
+    for step in range(6, 8):
+        [face] = tracker.update([_voted(0.1, "Unknown", None)], step * 0.1)
+    assert face.name == "Unknown", "most encodings no longer lean to her: someone else, or nobody known"
+    [face] = tracker.update([_voted(0.1, "Unknown", "Ada")], 0.8)
+    assert face.name == "Unknown", "once lost, a lean alone does not bring the name back"
+
+
+def test_a_lean_alone_never_names_a_track() -> None:
+    tracker = _tracker()
+    for step in range(5):
+        [face] = tracker.update([_voted(0.1, "Unknown", "Ada")], step * 0.1)
+    assert face.name == "Unknown"
