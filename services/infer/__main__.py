@@ -8,23 +8,31 @@ worker the newest due frame, so adding workers adds throughput, never latency.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import sys
-import threading
-import time
 
-import zmq
+# One BLAS thread per worker; parallelism comes from more workers. Measured on 2 cores
+# (bench/pipeline.py, capacity phase): with OpenBLAS's default threads one worker used 1.17
+# cores for 53.6 frames/s, single-threaded 0.93 cores for 54.8, and two threaded workers
+# fought over the cores (77 against 86 frames/s). It must be set before numpy or dlib loads
+# OpenBLAS, hence here, first; a value already in the environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from services.broker import dispatch_protocol as protocol
-from services.infer import facelib
-from services.infer.analyzer import CorruptFrame, analyze
-from services.infer.reloader import GalleryReloader
-from services.infer.matcher import Gallery
-from shared import schema
-from shared.bus import Publisher, Subscriber
-from shared.config import ConfigError, Settings, load_config
-from shared.log import RateLimitedLog, setup_logging
+import signal  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import zmq  # noqa: E402
+
+from services.broker import dispatch_protocol as protocol  # noqa: E402
+from services.infer import facelib  # noqa: E402
+from services.infer.analyzer import CorruptFrame, analyze  # noqa: E402
+from services.infer.reloader import GalleryReloader  # noqa: E402
+from services.infer.matcher import Gallery  # noqa: E402
+from shared import schema  # noqa: E402
+from shared.bus import Publisher, Subscriber  # noqa: E402
+from shared.config import ConfigError, Settings, load_config  # noqa: E402
+from shared.log import RateLimitedLog, setup_logging  # noqa: E402
 
 HEARTBEAT_S = 1.0
 LOOP_POLL_MS = 100
