@@ -45,7 +45,9 @@ fi
 wanted="$(cat requirements.txt scripts/install.sh scripts/install-dlib.sh | sha256sum | cut -c1-16)-dlib:${DLIB:-auto}"
 [ "$DEV" = 1 ] && wanted="$wanted-dev:$(sha256sum < requirements-dev.txt | cut -c1-16)"
 stamp="$VENV/.facestream-installed"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+installed=$(cat "$stamp" 2>/dev/null || true)
+# A test install (--dev) holds everything `make run` needs: no reinstall between the two.
+if [ "$installed" = "$wanted" ] || { [ "$DEV" = 0 ] && [ "${installed%%-dev:*}" = "$wanted" ]; }; then
   exit 0
 fi
 

@@ -36,8 +36,11 @@ def start_forwarder(settings: Settings, context: zmq.Context) -> threading.Threa
     def forward() -> None:
         try:
             zmq.proxy(frontend, backend)
-        except zmq.ContextTerminated:
-            pass
+        except zmq.ZMQError as error:
+            # At shutdown main() destroys the context, which closes these sockets under the proxy:
+            # that is the proxy's normal end, not an error worth a traceback.
+            if error.errno not in (zmq.ETERM, zmq.ENOTSOCK):
+                raise
         finally:
             frontend.close(linger=0)
             backend.close(linger=0)

@@ -303,3 +303,5 @@ def test_stops_cleanly_on_ctrl_c(pipeline: Pipeline) -> None:
     code = pipeline.stop()
     assert code == 0, f"supervisord exited with {code}"
     wait_for(lambda: not processes_with_marker(pipeline.marker), 10, "every service process to exit")
+    for program in ("broker", "capture", "infer", "web"):
+        assert "Traceback" not in pipeline.log(program), f"{program} logged a traceback:\n{pipeline.log(program)[-3000:]}"
