@@ -15,7 +15,11 @@ every frame analysed, as the adaptive rate does on an idle pool) on:
   Frames of one photo are identical, so their votes agree more than real
   frames would: this measures the decision rule, not the vote's smoothing;
 * ``hamilton``: the hamilton clip with its reference people (no per-face truth:
-  reported, not scored).
+  reported, not scored);
+* ``bill_unenrolled`` and ``hamilton_unenrolled``: the same clips against the 40
+  LFW people alone, so every face on them is a stranger seen on real video for
+  many frames (39 s of Bill Clinton, re-encoded over and over): does any track
+  ever get a known name?
 
 Run: ``.venv/bin/python bench/video_tracks.py`` (``--quick`` for a smoke run).
 Prints a table and a final ``JSON`` line.
@@ -157,6 +161,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="facestream-video-tracks-") as scratch:
         workdir = Path(scratch)
         lfw_gallery = build_gallery({**enrolled, "Bill_Clinton": bill}, workdir / "lfw")
+        lfw_only = build_gallery(enrolled, workdir / "lfw-only")
         runs = [
             ("bill", frames_of_clip(args.data / "video_bill_clinton" / "Bill_Clinton.avi", limit), lfw_gallery,
              "Bill_Clinton"),
@@ -164,6 +169,10 @@ def main() -> int:
              lfw_gallery, None),
             ("hamilton", frames_of_clip(args.data / "video_hamilton" / "short_hamilton_clip.mp4", limit),
              build_gallery(hamilton_people, workdir / "hamilton"), "Lin_Manuel_Miranda"),
+            ("bill_unenrolled", frames_of_clip(args.data / "video_bill_clinton" / "Bill_Clinton.avi", limit),
+             lfw_only, None),
+            ("hamilton_unenrolled", frames_of_clip(args.data / "video_hamilton" / "short_hamilton_clip.mp4", limit),
+             lfw_only, None),
         ]
         for label, frames, gallery, expected in runs:
             shown, seen, encoded, seconds = run_tracks(frames, gallery, settings)
@@ -171,9 +180,9 @@ def main() -> int:
                              "encoded_pct": round(100.0 * encoded / max(1, seen), 1), "seconds": round(seconds, 1)}
             if label == "hamilton":  # no per-face truth: other people appear too
                 report[label]["note"] = "not scored: the clip shows other people as well"
-    print(f"{'clip':10} {'tracks':>6} {'right %':>8} {'strangers named %':>18} {'faces encoded %':>16}")
+    print(f"{'clip':20} {'tracks':>6} {'right %':>8} {'strangers named %':>18} {'faces encoded %':>16}")
     for label, row in report.items():
-        print(f"{label:10} {row['tracks']:>6} {row.get('right_pct', ''):>8} {row.get('strangers_named_pct', ''):>18} "
+        print(f"{label:20} {row['tracks']:>6} {row.get('right_pct', ''):>8} {row.get('strangers_named_pct', ''):>18} "
               f"{row['encoded_pct']:>16}")
     print("JSON " + json.dumps({"bench": "video_tracks", "quick": args.quick, "results": report}))
     return 0
