@@ -38,3 +38,16 @@ def test_a_library_that_quits_on_import_becomes_a_clear_error(tmp_path: Path) ->
 def test_importing_facelib_loads_nothing_yet() -> None:
     run = _python("import sys\nfrom services.infer import facelib\nprint('face_recognition' in sys.modules)")
     assert run.stdout.strip() == "False"
+
+
+def test_the_unused_landmark_model_is_freed_and_faces_still_encode() -> None:
+    """face_recognition loads a 73 MB 68-point model at import that encoding never uses."""
+    run = _python(
+        "import sys\nimport numpy as np\nfrom services.infer import facelib\n"
+        "facelib.load()\n"
+        "print('dropped', sys.modules['face_recognition.api'].pose_predictor_68_point is None)\n"
+        "image = np.zeros((200, 200, 3), dtype=np.uint8)\n"
+        "print('encoded', facelib.encode(image, [(50, 150, 150, 50)]).shape)\n"
+    )
+    assert "dropped True" in run.stdout, run.stdout + run.stderr
+    assert "encoded (1, 128)" in run.stdout, run.stdout + run.stderr
