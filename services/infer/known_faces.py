@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from services.infer import facelib
-from services.infer.matcher import NAME_RATIO, Gallery
+from services.infer.matcher import NAME_RATIO, PHOTOS_REFERENCE, Gallery
 from shared.config import Settings
 
 log = logging.getLogger(__name__)
@@ -249,4 +249,11 @@ def load_gallery(
         "known faces: %d people, %d photos (%d newly encoded, %d skipped) from %s",
         len(gallery.people), len(gallery), computed, skipped, faces_dir,
     )
+    few = [person for person, count in zip(gallery.people, gallery.photo_counts) if count < PHOTOS_REFERENCE]
+    if few:
+        log.info(
+            "%d people have fewer than %d usable photos and will be named less often (add photos in other "
+            "light and angles): %s%s",
+            len(few), PHOTOS_REFERENCE, ", ".join(few[:10]), " ..." if len(few) > 10 else "",
+        )
     return gallery

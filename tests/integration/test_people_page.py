@@ -116,6 +116,7 @@ def test_the_people_page_from_token_to_delete(page: Page, pipeline: Pipeline, da
     expect(report).not_to_contain_text("null")
     card = person_card(page, "Lin-Manuel Miranda")
     expect(card).to_contain_text("2 photos")
+    expect(card.locator(".advice")).to_contain_text("Add more photos")  # 2 photos: named less often, and told so
     expect(card.locator(".thumb img")).to_have_count(2)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.person .thumb img')].every(i => i.src.startsWith('blob:') && i.naturalWidth > 0)",

@@ -6,6 +6,8 @@
 'use strict';
 
 const TOKEN_KEY = 'facestream.apiToken';
+const FEW_PHOTOS = 3;                // below this a person is named on far fewer of their faces (README, Measured)
+const FEW_PHOTOS_ADVICE = 'Add more photos (3 or more, in different light and angles) to be recognised reliably';
 const THUMBS_SHOWN = 12;            // photos shown per person before "show all"
 const THUMB_FETCHES = 4;            // photos fetched at once
 const LIST_REFRESH_MS = 10000;      // the list also changes from the CLI or another browser
@@ -192,6 +194,7 @@ function personCard(person) {
     el('div', { class: 'person-head' },
       el('h3', { class: 'person-name' }, person.name),
       el('span', { class: 'meta' }, `${plural(person.photos, 'photo')} · added ${formatDate(person.added)}`),
+      person.photos < FEW_PHOTOS ? el('span', { class: 'advice' }, FEW_PHOTOS_ADVICE) : null,
       el('div', { class: 'actions' },
         el('button', { type: 'button', class: 'small', onclick: () => addPhotosFor(person.name) }, 'Add photos'),
         el('button', { type: 'button', class: 'small', onclick: (event) => startRename(event, person.name) }, 'Rename'),
