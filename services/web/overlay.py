@@ -6,6 +6,8 @@ draw the same thing.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -18,8 +20,11 @@ JPEG_QUALITY = 80
 
 
 def label_text(face: schema.Face) -> str:
-    """The words drawn above a box: the name and how sure we are."""
-    return f"{face.name} {face.confidence:.0f}%"
+    """The words drawn above a box: the name and how sure we are.
+
+    Rounded down, so 99.6 % shows as 99 %: "100 %" would claim a certainty the matcher never has.
+    """
+    return f"{face.name} {math.floor(face.confidence)}%"
 
 
 def draw_faces(frame: np.ndarray, faces: list[schema.Face]) -> np.ndarray:

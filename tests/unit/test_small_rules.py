@@ -27,3 +27,11 @@ def test_reconnect_pauses_grow_to_a_limit_and_reset() -> None:
     assert [backoff.next_pause() for _ in range(5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
     backoff.reset()
     assert backoff.next_pause() == 0.5
+
+
+def test_the_drawn_confidence_never_rounds_up_to_certainty() -> None:
+    from services.web.overlay import label_text
+    from shared import schema
+
+    face = schema.Face(box=(0.1, 0.1, 0.2, 0.2), name="Ada", distance=0.3, confidence=99.6)
+    assert label_text(face) == "Ada 99%"

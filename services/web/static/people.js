@@ -658,7 +658,7 @@ async function drawFaces(file, faces) {
       context.lineWidth = line;
       context.strokeStyle = faceColour(face);
       context.strokeRect(left, top, w * canvas.width, h * canvas.height);
-      const label = `${face.name} ${Math.round(face.confidence)}%`;
+      const label = `${face.name} ${Math.floor(face.confidence)}%`; // down: never "100%", as the live overlay
       const width = context.measureText(label).width + fontSize * 0.6;
       const labelTop = top >= fontSize * 1.4 ? top - fontSize * 1.4 : top + h * canvas.height;
       context.fillStyle = faceColour(face);
