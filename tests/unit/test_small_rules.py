@@ -6,6 +6,8 @@ import pytest
 
 from services.capture.source import Backoff, classify
 from services.infer.analyzer import detection_scale
+from services.web.overlay import label_text
+from shared import schema
 
 
 @pytest.mark.parametrize(
@@ -30,8 +32,5 @@ def test_reconnect_pauses_grow_to_a_limit_and_reset() -> None:
 
 
 def test_the_drawn_confidence_never_rounds_up_to_certainty() -> None:
-    from services.web.overlay import label_text
-    from shared import schema
-
     face = schema.Face(box=(0.1, 0.1, 0.2, 0.2), name="Ada", distance=0.3, confidence=99.6)
     assert label_text(face) == "Ada 99%"
