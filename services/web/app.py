@@ -7,6 +7,7 @@ import time
 from flask import Flask, Response, abort, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.infer.matcher import PHOTOS_REFERENCE
 from services.web import mjpeg
 from services.web.openapi import spec
 from services.web.people_api import create_people_api
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
 
     @app.get("/people")
     def people_page() -> str:
-        return render_template("people.html")
+        return render_template("people.html", photos_advised=PHOTOS_REFERENCE)
 
     @app.get("/api/openapi.json")
     def openapi() -> Response:

@@ -6,8 +6,9 @@
 'use strict';
 
 const TOKEN_KEY = 'facestream.apiToken';
-const FEW_PHOTOS = 3;                // below this a person is named on far fewer of their faces (README, Measured)
-const FEW_PHOTOS_ADVICE = 'Add more photos (3 or more, in different light and angles) to be recognised reliably';
+// Below this many photos a person is named on far fewer of their faces: the matcher's own figure, from the page.
+const FEW_PHOTOS = Number(document.querySelector('main.people-page')?.dataset.photosAdvised) || 3;
+const FEW_PHOTOS_ADVICE = `Add more photos (${FEW_PHOTOS} or more, in different light and angles) to be recognised reliably`;
 const THUMBS_SHOWN = 12;            // photos shown per person before "show all"
 const THUMB_FETCHES = 4;            // photos fetched at once
 const LIST_REFRESH_MS = 10000;      // the list also changes from the CLI or another browser
