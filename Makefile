@@ -1,7 +1,7 @@
 # facestream: `make run` to start everything, `make test` to run the tests.
 # Any setting (see README) can be given on the command line, which make passes on as the
 # environment: make run SOURCE=clip.mp4 WORKERS=2
-.PHONY: run test install install-dev bench clean config
+.PHONY: run test lint format install install-dev bench clean config
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,8 +9,19 @@ PY := $(VENV)/bin/python
 run: install
 	$(PY) -m services.launch
 
-test: install-dev
+test: install-dev lint
 	$(PY) -m pytest
+
+# Style and types: ruff (lint + format check) on everything, mypy on shared/. Part of `make test`.
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# Rewrites the files ruff's formatter would change.
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 install:
 	@scripts/install.sh

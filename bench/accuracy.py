@@ -1,6 +1,6 @@
 """How often is a face named right, and how often is a stranger named? Measured on LFW.
 
-Why it exists: the matcher's rule (``services/infer/matcher.py``) and its
+Why it exists: the matcher's rule (``shared/faces/matcher.py``) and its
 confidence % are claims about accuracy; this script measures them, with the
 product's own code, so the README can state them and a test can hold them.
 
@@ -19,7 +19,7 @@ Protocol (``../shared/data/lfw_dev``, LFW deep-funneled 250x250):
 Rates are per photo: "known right" = probes of enrolled people named as
 themselves, "known wrong" = named as someone else, "strangers named" = stranger
 photos named as anyone. Single photos are the hard case; a video track names
-a face from several encodings (``Gallery.match_track``), simulated here by
+a face from several encodings (``bench/track_matching.match_track``), simulated here by
 groups of 2 or 3 different photos of one person (harder than consecutive frames).
 
 Results (dlib 20.0.1, 173 known probes, 1,136 strangers of 840 people,
@@ -82,13 +82,16 @@ from bench.face_data import (  # noqa: E402
     default_cache_dir,
     lfw_protocol,
 )
-from services.infer import matcher  # noqa: E402
-from services.infer.matcher import UNKNOWN, Gallery, best_two  # noqa: E402
+from bench.track_matching import confidence_known, distances_by_person, match_track  # noqa: E402
+from shared.bus.schema import UNKNOWN  # noqa: E402
+from shared.config import DEFAULT_NAME_RATIO  # noqa: E402
+from shared.faces import matcher  # noqa: E402
+from shared.faces.matcher import Gallery, best_two  # noqa: E402
 
 TOLERANCE = 0.6
 """The TOLERANCE setting's default: the new rule keeps it as an outer bound."""
 OLD_THRESHOLDS = (0.6, 0.5, 0.45)
-RATIOS = (0.70, 0.73, matcher.NAME_RATIO, 0.80)
+RATIOS = (0.70, 0.73, DEFAULT_NAME_RATIO, 0.80)
 CURVE_RATIOS = tuple(round(0.62 + 0.02 * i, 2) for i in range(12))
 CURVE_DISTANCES = (0.40, 0.425, 0.45, 0.475, 0.5, 0.525, 0.55, 0.575, 0.6)
 CONFIDENCE_BINS = (0.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 99.0, 100.01)
@@ -110,7 +113,7 @@ class Evidence:
     distance: np.ndarray
     photos: np.ndarray
 
-    def subset(self, keep: np.ndarray) -> "Evidence":
+    def subset(self, keep: np.ndarray) -> Evidence:
         """The evidence of some probes only."""
         return Evidence(self.person[keep], self.ratio[keep], self.margin[keep], self.distance[keep], self.photos[keep])
 
@@ -122,7 +125,7 @@ class Evidence:
 def evidence(gallery: Gallery, faces: np.ndarray) -> Evidence:
     """The matcher's evidence for each face, from its public methods (the same numbers ``match`` decides on)."""
     person, smallest, second = best_two(gallery.ratios(faces))
-    photo = gallery.distances_by_person(faces)[np.arange(len(faces)), person]
+    photo = distances_by_person(gallery, faces)[np.arange(len(faces)), person]
     return Evidence(person, smallest, second / np.maximum(smallest, 1e-9), photo, gallery.photo_counts[person])
 
 
@@ -146,11 +149,11 @@ def rates(named: np.ndarray, guess: np.ndarray, truth: np.ndarray) -> dict[str, 
 
 def old_rule(gallery: Gallery, faces: np.ndarray, truth: np.ndarray, threshold: float) -> dict[str, float]:
     """The previous rule: the person with the nearest photo, named if that distance <= threshold."""
-    per_person = gallery.distances_by_person(faces)
+    per_person = distances_by_person(gallery, faces)
     return rates(per_person.min(axis=1) <= threshold, per_person.argmin(axis=1), truth)
 
 
-def confidences(ev: Evidence, named: np.ndarray, name_ratio: float = matcher.NAME_RATIO) -> np.ndarray:
+def confidences(ev: Evidence, named: np.ndarray, name_ratio: float = DEFAULT_NAME_RATIO) -> np.ndarray:
     """The confidence % shown for each face: P(right) if named, P(not the nearest person) if Unknown."""
     limits = matcher.name_limit(name_ratio, ev.photos)
     sure = np.asarray([matcher.probability_known(r, limit) for r, limit in zip(ev.ratio, limits)])
@@ -169,13 +172,15 @@ def calibration_table(shown: np.ndarray, right: np.ndarray, named: np.ndarray | 
     for low, high in zip(CONFIDENCE_BINS[:-1], CONFIDENCE_BINS[1:]):
         inside = (shown >= low) & (shown < high)
         if inside.any():
-            rows.append({
-                "bin": f"{low:.0f}-{min(high, 100):.0f}",
-                "faces": int(inside.sum()),
-                "shown": round(float(shown[inside].mean()), 1),
-                "right": round(100.0 * float(right[inside].mean()), 1),
-                "named": int(named[inside].sum()),
-            })
+            rows.append(
+                {
+                    "bin": f"{low:.0f}-{min(high, 100):.0f}",
+                    "faces": int(inside.sum()),
+                    "shown": round(float(shown[inside].mean()), 1),
+                    "right": round(100.0 * float(right[inside].mean()), 1),
+                    "named": int(named[inside].sum()),
+                }
+            )
     return rows
 
 
@@ -210,7 +215,7 @@ def fit_slope(ratio: np.ndarray, labels: np.ndarray, name_ratio: float) -> float
 
 def ratio_for_strangers(ev: Evidence, strangers: np.ndarray, target: float = TARGET_STRANGERS) -> float:
     """The largest name ratio (for a 3-photo person) that names at most ``target`` % of these strangers."""
-    candidates = np.sort(ev.scaled(matcher.NAME_RATIO)[strangers])
+    candidates = np.sort(ev.scaled(DEFAULT_NAME_RATIO)[strangers])
     allowed = int(math.floor(target / 100.0 * strangers.sum()))
     chosen = candidates[allowed] if allowed < len(candidates) else 2.0
     return float(np.nextafter(chosen, 0.0))
@@ -253,8 +258,8 @@ def tracks(protocol: Protocol, gallery: Gallery, truth: np.ndarray, length: int)
     guess, named, track_truth = [], [], []
     for indices in by_identity.values():
         for start in range(0, len(indices) - length + 1, length):
-            group = indices[start:start + length]
-            match = gallery.match_track(protocol.probe_encodings[group], TOLERANCE)
+            group = indices[start : start + length]
+            match = match_track(gallery, protocol.probe_encodings[group], TOLERANCE)
             named.append(match.name != UNKNOWN)
             guess.append(gallery.people.index(match.name) if match.name != UNKNOWN else -2)
             track_truth.append(truth[group[0]])
@@ -285,44 +290,67 @@ def evaluate(
 
     rows = [{"rule": f"old: nearest photo <= {t}", **old_rule(gallery, faces, truth, t)} for t in OLD_THRESHOLDS]
     for ratio in RATIOS:
-        label = "new: default" if ratio == matcher.NAME_RATIO else "new"
+        label = "new: default" if ratio == DEFAULT_NAME_RATIO else "new"
         rows.append({"rule": f"{label} (ratio <= {ratio})", **rates(named_by(ev, ratio), ev.person, truth)})
-    rows.append({"rule": f"new without margin (ratio <= {matcher.NAME_RATIO})",
-                 **rates(named_by(ev, matcher.NAME_RATIO, margin=1.0), ev.person, truth)})
+    rows.append(
+        {
+            "rule": f"new without margin (ratio <= {DEFAULT_NAME_RATIO})",
+            **rates(named_by(ev, DEFAULT_NAME_RATIO, margin=1.0), ev.person, truth),
+        }
+    )
     bare = Gallery(protocol.gallery_names, protocol.gallery_encodings, background=np.zeros((0, 128)))
     no_background = evidence(bare, faces)
-    rows.append({"rule": f"new without background (ratio <= {matcher.NAME_RATIO})",
-                 **rates(named_by(no_background, matcher.NAME_RATIO), no_background.person, truth)})
+    rows.append(
+        {
+            "rule": f"new without background (ratio <= {DEFAULT_NAME_RATIO})",
+            **rates(named_by(no_background, DEFAULT_NAME_RATIO), no_background.person, truth),
+        }
+    )
     fitted_ratio = ratio_for_strangers(ev, truth < 0)
     crossed = cross_validate(ev, truth, protocol.probe_identity)
-    rows.append({"rule": "new, threshold cross-validated (5 folds)",
-                 **{k: crossed[k] for k in ("known_right", "known_wrong", "strangers_named")}})
+    rows.append(
+        {
+            "rule": "new, threshold cross-validated (5 folds)",
+            **{k: crossed[k] for k in ("known_right", "known_wrong", "strangers_named")},
+        }
+    )
     track = {length: tracks(protocol, gallery, truth, length) for length in TRACK_LENGTHS}
     for length, result in track.items():
-        rows.append({"rule": f"new, track of {length} photos (match_track, default)",
-                     **{k: result[k] for k in ("known_right", "known_wrong", "strangers_named")}})
+        rows.append(
+            {
+                "rule": f"new, track of {length} photos (match_track, default)",
+                **{k: result[k] for k in ("known_right", "known_wrong", "strangers_named")},
+            }
+        )
 
     curve_new = [{"ratio": r, **rates(named_by(ev, r), ev.person, truth)} for r in CURVE_RATIOS]
     curve_old = [{"distance": d, **old_rule(gallery, faces, truth, d)} for d in CURVE_DISTANCES]
 
     shown = np.asarray([m.confidence for m in matches])
     right = answer_right(product_named, ev.person, truth)
-    per_person = gallery.distances_by_person(faces)
+    per_person = distances_by_person(gallery, faces)
     old_named = per_person.min(axis=1) <= TOLERANCE
-    old_sure = np.asarray([matcher.confidence_known(d, TOLERANCE) for d in per_person.min(axis=1)])
+    old_sure = np.asarray([confidence_known(d, TOLERANCE) for d in per_person.min(axis=1)])
     old_shown = np.where(old_named, old_sure, 100.0 - old_sure)
     old_right = answer_right(old_named, per_person.argmin(axis=1), truth)
     labels = ((truth >= 0) & (ev.person == truth)).astype(float)
-    refit = fit_slopes(ev.scaled(matcher.NAME_RATIO), labels, matcher.NAME_RATIO)
+    refit = fit_slopes(ev.scaled(DEFAULT_NAME_RATIO), labels, DEFAULT_NAME_RATIO)
 
     return {
         "protocol": {
-            "data": str(data), "quick": quick, "enrolled_per_person": enrol,
-            "people": len(gallery.people), "enrolled_photos": len(gallery),
-            "known_probes": int(np.sum(truth >= 0)), "strangers": int(np.sum(truth < 0)),
+            "data": str(data),
+            "quick": quick,
+            "enrolled_per_person": enrol,
+            "people": len(gallery.people),
+            "enrolled_photos": len(gallery),
+            "known_probes": int(np.sum(truth >= 0)),
+            "strangers": int(np.sum(truth < 0)),
             "stranger_identities": len({n for n, t in zip(protocol.probe_identity, truth) if t < 0}),
-            "no_face_found": protocol.no_face, "background_faces": int(len(gallery.background)),
-            "tolerance": TOLERANCE, "name_ratio": matcher.NAME_RATIO, "min_margin": matcher.MIN_MARGIN,
+            "no_face_found": protocol.no_face,
+            "background_faces": int(len(gallery.background)),
+            "tolerance": TOLERANCE,
+            "name_ratio": DEFAULT_NAME_RATIO,
+            "min_margin": matcher.MIN_MARGIN,
         },
         "rules": rows,
         "default": rates(product_named, ev.person, truth),
@@ -334,7 +362,9 @@ def evaluate(
         "curve_old": curve_old,
         "calibration": calibration_table(shown, right, product_named),
         "calibration_error": expected_calibration_error(shown, right),
-        "calibration_named": calibration_table(shown[product_named], right[product_named], product_named[product_named]),
+        "calibration_named": calibration_table(
+            shown[product_named], right[product_named], product_named[product_named]
+        ),
         "calibration_unknown": calibration_table(shown[~product_named], right[~product_named]),
         "calibration_old": calibration_table(old_shown, old_right, old_named),
         "calibration_error_old": expected_calibration_error(old_shown, old_right),
@@ -345,17 +375,21 @@ def evaluate(
 def print_report(report: dict) -> None:
     """The tables, for people."""
     p = report["protocol"]
-    print(f"lfw_dev: {p['people']} people enrolled with {p['enrolled_photos']} photos "
-          f"({p['enrolled_per_person']} each); {p['known_probes']} photos of them to name; "
-          f"{p['strangers']} photos of {p['stranger_identities']} strangers; "
-          f"background {p['background_faces']} faces; no face found: {p['no_face_found']}")
+    print(
+        f"lfw_dev: {p['people']} people enrolled with {p['enrolled_photos']} photos "
+        f"({p['enrolled_per_person']} each); {p['known_probes']} photos of them to name; "
+        f"{p['strangers']} photos of {p['stranger_identities']} strangers; "
+        f"background {p['background_faces']} faces; no face found: {p['no_face_found']}"
+    )
     print(f"\n{'rule':58s} {'known right %':>14s} {'known wrong %':>14s} {'strangers named %':>18s}")
     for row in report["rules"]:
         print(f"{row['rule']:58s} {row['known_right']:14.1f} {row['known_wrong']:14.1f} {row['strangers_named']:18.2f}")
     for length, t in report["tracks"].items():
         print(f"(tracks of {length}: {t['known_tracks']} of known people, {t['stranger_tracks']} of strangers)")
-    print(f"largest ratio naming <= {TARGET_STRANGERS}% of strangers here: {report['ratio_for_1pct_strangers']}; "
-          f"chosen on each 4/5 of identities (cross-validation): {report['cross_validated']['ratios']}")
+    print(
+        f"largest ratio naming <= {TARGET_STRANGERS}% of strangers here: {report['ratio_for_1pct_strangers']}; "
+        f"chosen on each 4/5 of identities (cross-validation): {report['cross_validated']['ratios']}"
+    )
 
     print("\ncurve, new rule (known right against strangers named):")
     print(f"  {'ratio':>6s} {'known right %':>14s} {'strangers named %':>18s}")
@@ -381,8 +415,10 @@ def print_report(report: dict) -> None:
         print(f"  {'shown %':>8s} {'faces':>6s} {'of them named':>14s} {'mean shown %':>13s} {'right %':>8s}")
         for row in report[key]:
             print(f"  {row['bin']:>8s} {row['faces']:6d} {row['named']:14d} {row['shown']:13.1f} {row['right']:8.1f}")
-    print(f"\nconfidence slopes refit on this run: {report['refit_confidence_slopes']} "
-          f"(matcher.CONFIDENCE_SLOPES = {matcher.CONFIDENCE_SLOPES})")
+    print(
+        f"\nconfidence slopes refit on this run: {report['refit_confidence_slopes']} "
+        f"(matcher.CONFIDENCE_SLOPES = {matcher.CONFIDENCE_SLOPES})"
+    )
 
 
 def write_plot(report: dict, folder: Path) -> Path | None:

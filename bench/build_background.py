@@ -1,9 +1,9 @@
 """Rebuild the matcher's background set: encodings of faces of people nobody enrols.
 
-Why it exists: the matcher (``services/infer/matcher.py``) judges how close a
+Why it exists: the matcher (``shared/faces/matcher.py``) judges how close a
 face is to a known person against how close it is to a crowd of people who are
 certainly not enrolled (cohort normalisation). That crowd ships with the code
-as ``services/infer/background/encodings-v1.npy``: float32, one 128-number dlib
+as ``shared/faces/background/encodings-v1.npy``: float32, one 128-number dlib
 encoding per row, no photos, no names. This script rebuilds it from the public
 photos in ``../shared/data``:
 
@@ -39,7 +39,7 @@ than ``AUDIT_DISTANCE``, so a person missed by the list above can be spotted.
 
 Run from the repository root::
 
-    .venv/bin/python bench/build_background.py            # writes services/infer/background/encodings-v1.npy
+    .venv/bin/python bench/build_background.py            # writes shared/faces/background/encodings-v1.npy
     .venv/bin/python bench/build_background.py --out /tmp/bg.npy --data /path/to/data
 
 Exits 0 with a message when the data folder is absent.
@@ -75,7 +75,12 @@ EXCLUDED_FILES = {
     "dlib_faces_annotated/faces/bald_guys.jpg": "the same collage",
 }
 EXCLUDED_LFW_PEOPLE = [
-    "Joseph_Biden", "Angelina_Jolie", "Jason_Statham", "Dwayne_Johnson", "Matthew_Perry", "Tom_Hanks",
+    "Joseph_Biden",
+    "Angelina_Jolie",
+    "Jason_Statham",
+    "Dwayne_Johnson",
+    "Matthew_Perry",
+    "Tom_Hanks",
 ]
 EXCLUDE_DISTANCE = 0.6
 """A face this close to a photo of an excluded person is taken to be them (dlib: same person is mostly < 0.5)."""

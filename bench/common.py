@@ -24,13 +24,15 @@ import asyncio
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,8 +54,10 @@ def missing_data(script: str, *paths: Path) -> bool:
     """True (after saying so) when the shared test data is absent: the caller exits 0."""
     for path in (DATA, *paths):
         if not path.exists():
-            print(f"{script}: skipped, test data not found: {path} "
-                  f"(expected ../shared/data next to the repository, at {DATA})")
+            print(
+                f"{script}: skipped, test data not found: {path} "
+                f"(expected ../shared/data next to the repository, at {DATA})"
+            )
             return True
     return False
 
@@ -99,14 +103,12 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
 
     def numeric(text: str) -> bool:
-        stripped = text.rstrip("%sxms").replace(".", "", 1).replace("-", "", 1).replace("+", "", 1)
-        return stripped.isdigit()
+        return re.fullmatch(r"[+-]?\d+(\.\d+)?[%sxm]*", text) is not None
 
     lines = []
     for index, row in enumerate(cells):
         parts = [
-            cell.rjust(width) if index and numeric(cell) else cell.ljust(width)
-            for cell, width in zip(row, widths)
+            cell.rjust(width) if index and numeric(cell) else cell.ljust(width) for cell, width in zip(row, widths)
         ]
         lines.append("  ".join(parts).rstrip())
         if index == 0:
@@ -365,8 +367,19 @@ class ViewerFleet:
     def __post_init__(self) -> None:
         self.out = self.workdir / f"viewers-{self.count}-{time.time_ns()}.json"
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "viewers", "--url", self.url,
-             "--count", str(self.count), "--seconds", str(self.seconds), "--out", str(self.out)],
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "viewers",
+                "--url",
+                self.url,
+                "--count",
+                str(self.count),
+                "--seconds",
+                str(self.seconds),
+                "--out",
+                str(self.out),
+            ],
             cwd=REPO,
         )
 
@@ -401,7 +414,7 @@ class Window:
     def seconds(self) -> float:
         return max(0.0, self.end - self.start)
 
-    def thirds(self) -> tuple["Window", "Window"]:
+    def thirds(self) -> tuple[Window, Window]:
         third = self.seconds / 3.0
         return Window(self.start, self.start + third), Window(self.end - third, self.end)
 
@@ -427,7 +440,7 @@ def stream_figures(fleet: dict, window: Window, source_fps: float) -> dict:
             per_viewer_coverage.append(100.0 * len(parts) / span if span > 0 else 0.0)
         else:
             per_viewer_coverage.append(0.0)
-        for frame_id, capture_ts, received_ts, length in parts:
+        for _frame_id, capture_ts, received_ts, length in parts:
             latency = (received_ts - capture_ts) * 1000.0
             latencies.append(latency)
             bytes_received += length
@@ -443,17 +456,24 @@ def stream_figures(fleet: dict, window: Window, source_fps: float) -> dict:
         "window_s": window.seconds,
         "parts": len(latencies),
         "latency_ms": {
-            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "max": max(latencies, default=None),
-            "first_third_p50": percentile(early, 50), "first_third_p95": percentile(early, 95),
-            "last_third_p50": percentile(late, 50), "last_third_p95": percentile(late, 95),
+            "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95),
+            "max": max(latencies, default=None),
+            "first_third_p50": percentile(early, 50),
+            "first_third_p95": percentile(early, 95),
+            "last_third_p50": percentile(late, 50),
+            "last_third_p95": percentile(late, 95),
         },
         "fps_per_viewer": {
-            "min": min(per_viewer_fps, default=None), "median": percentile(per_viewer_fps, 50),
+            "min": min(per_viewer_fps, default=None),
+            "median": percentile(per_viewer_fps, 50),
             "max": max(per_viewer_fps, default=None),
         },
         "pct_of_source_fps": {"min": min(pct, default=None), "median": percentile(pct, 50)},
-        "pct_of_frame_ids_seen": {"min": min(per_viewer_coverage, default=None),
-                                  "median": percentile(per_viewer_coverage, 50)},
+        "pct_of_frame_ids_seen": {
+            "min": min(per_viewer_coverage, default=None),
+            "median": percentile(per_viewer_coverage, 50),
+        },
         "mbytes_per_s_total": bytes_received / 1e6 / window.seconds if window.seconds else None,
         "client_cpu_s": fleet.get("cpu_s"),
     }
@@ -527,17 +547,27 @@ class BusRecorder(threading.Thread):
     def results(self, camera: str, window: Window | None = None) -> list[tuple[float, dict]]:
         topic = f"faces.{camera}"
         with self._lock:
-            return [(at, body) for at, kind, body in self.messages
-                    if kind == topic and (window is None or window.start <= at <= window.end)]
+            return [
+                (at, body)
+                for at, kind, body in self.messages
+                if kind == topic and (window is None or window.start <= at <= window.end)
+            ]
 
     def frame_latency_ms(self, camera: str, window: Window) -> dict:
         """Capture-to-bus-subscriber latency of the frames published in the window (the part before the web)."""
         topic = f"frames.{camera}"
         with self._lock:
-            latencies = [(at - body["ts"]) * 1000.0 for at, kind, body in self.messages
-                         if kind == topic and window.start <= at <= window.end and body.get("ts")]
-        return {"frames": len(latencies), "p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-                "max": max(latencies, default=None)}
+            latencies = [
+                (at - body["ts"]) * 1000.0
+                for at, kind, body in self.messages
+                if kind == topic and window.start <= at <= window.end and body.get("ts")
+            ]
+        return {
+            "frames": len(latencies),
+            "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95),
+            "max": max(latencies, default=None),
+        }
 
     def last_stats(self) -> dict | None:
         with self._lock:

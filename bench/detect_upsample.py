@@ -4,9 +4,9 @@ Why it exists: ``UPSAMPLE`` (default 1) makes dlib's HOG detector look at an
 image enlarged 2x per step, so it finds faces smaller than its 80x80 px window,
 at roughly 4x the detection time per step. ``MIN_DETECT_WIDTH`` (default 320)
 is the other knob: detect on a bigger copy of the frame instead. This script
-measures both on the product's own code (``services.infer.facelib.detect`` on
-the image ``services.infer.analyzer.detection_scale`` sizes, shrunk with the
-same ``cv2.resize(..., INTER_AREA)`` the analyzer uses), so the README can state
+measures both on the product's own code (``shared.faces.facelib.detect`` on
+the image ``shared.faces.detect.detection_scale`` sizes, shrunk with the
+same ``shared.faces.detect.shrink`` the analyzer uses), so the README can state
 the trade-off with numbers.
 
 Configurations (scale 0.25 throughout, the default):
@@ -62,8 +62,9 @@ if str(REPO) not in sys.path:
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from services.infer import facelib  # noqa: E402
-from services.infer.analyzer import detection_scale  # noqa: E402
+from shared.boxes import scale_up  # noqa: E402
+from shared.faces import facelib  # noqa: E402
+from shared.faces.detect import detection_scale, shrink  # noqa: E402
 
 SCALE = 0.25
 JPEG_QUALITY = 80
@@ -172,12 +173,8 @@ def no_face_dataset() -> list[Image]:
 
 def detection_image(bgr: np.ndarray, config: Config) -> tuple[np.ndarray, float]:
     """The RGB image the analyzer would detect on, and its shrink factor (same code path)."""
-    height, width = bgr.shape[:2]
-    factor = detection_scale(width, SCALE, config.min_detect_width)
-    small = bgr if factor >= 1.0 else cv2.resize(
-        bgr, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
-    )
-    return np.ascontiguousarray(small[:, :, ::-1]), factor
+    factor = detection_scale(bgr.shape[1], SCALE, config.min_detect_width)
+    return np.ascontiguousarray(shrink(bgr, factor)[:, :, ::-1]), factor
 
 
 def detect_all(images: list[Image], config: Config) -> tuple[list[float], list[list[Box]], list[int]]:
@@ -190,13 +187,7 @@ def detect_all(images: list[Image], config: Config) -> tuple[list[float], list[l
         small_boxes = facelib.detect(rgb, config.upsample, "hog")
         times.append((time.perf_counter() - start) * 1000.0)
         height, width = image.bgr.shape[:2]
-        found.append([
-            (
-                max(0, int(top / factor)), min(width, int(right / factor)),
-                min(height, int(bottom / factor)), max(0, int(left / factor)),
-            )
-            for top, right, bottom, left in small_boxes
-        ])
+        found.append([scale_up(box, factor, width, height) for box in small_boxes])
     widths = sorted({rgb.shape[1] for rgb, _ in prepared})
     return times, found, widths
 
@@ -218,8 +209,12 @@ def _centre_inside(detected: Box, label: Box) -> bool:
 def match(detected: list[Box], labels: list[Box]) -> int:
     """Number of one-to-one (detection, label) pairs that satisfy the rule, best IoU first."""
     pairs = sorted(
-        ((iou(d, l), i, j) for i, d in enumerate(detected) for j, l in enumerate(labels)
-         if iou(d, l) >= IOU_THRESHOLD or _centre_inside(d, l)),
+        (
+            (iou(found, label), i, j)
+            for i, found in enumerate(detected)
+            for j, label in enumerate(labels)
+            if iou(found, label) >= IOU_THRESHOLD or _centre_inside(found, label)
+        ),
         reverse=True,
     )
     used_d, used_l = set(), set()
@@ -286,8 +281,10 @@ def main(argv: list[str] | None = None) -> int:
 
     missing = [p for p in (DATA, CLIP, ANNOTATED, NO_FACE) if not p.exists()]
     if missing:
-        print(f"detect_upsample: skipped, test data not found: {missing[0]} "
-              f"(expected ../shared/data next to the repository)")
+        print(
+            f"detect_upsample: skipped, test data not found: {missing[0]} "
+            f"(expected ../shared/data next to the repository)"
+        )
         return 0
     try:
         facelib.load()
@@ -333,37 +330,55 @@ def main(argv: list[str] | None = None) -> int:
         for name, (kind, _) in datasets.items():
             r = results[config.name][name]
             px = r["detect_width_px"]
-            rows.append((
-                config.name, str(config.upsample), str(config.min_detect_width), name, str(r["images"]),
-                str(px) if isinstance(px, int) else f"{px[0]}-{px[1]}",
-                f"{r['median_ms']:.1f}", f"{r['mean_ms']:.1f}",
-                f"{r['median_ms'] / results['u0'][name]['median_ms']:.1f}",
-                describe(kind, r),
-            ))
+            rows.append(
+                (
+                    config.name,
+                    str(config.upsample),
+                    str(config.min_detect_width),
+                    name,
+                    str(r["images"]),
+                    str(px) if isinstance(px, int) else f"{px[0]}-{px[1]}",
+                    f"{r['median_ms']:.1f}",
+                    f"{r['mean_ms']:.1f}",
+                    f"{r['median_ms'] / results['u0'][name]['median_ms']:.1f}",
+                    describe(kind, r),
+                )
+            )
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     progress("")
     say("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
     for i, row in enumerate(rows):
         if i and i % len(datasets) == 0:
             say()
-        say("  ".join(
-            cell.rjust(w) if cell.replace(".", "").replace("-", "").isdigit() else cell.ljust(w)
-            for cell, w in zip(row, widths)
-        ).rstrip())
-    say(f"x_u0 = median ms / median ms of u0 on the same dataset. Annotated: a label is found when a "
-        f"detection has IoU >= {IOU_THRESHOLD} with it or its centre inside it (one-to-one).")
+        say(
+            "  ".join(
+                cell.rjust(w) if cell.replace(".", "").replace("-", "").isdigit() else cell.ljust(w)
+                for cell, w in zip(row, widths)
+            ).rstrip()
+        )
+    say(
+        f"x_u0 = median ms / median ms of u0 on the same dataset. Annotated: a label is found when a "
+        f"detection has IoU >= {IOU_THRESHOLD} with it or its centre inside it (one-to-one)."
+    )
 
-    print("JSON " + json.dumps({
-        "bench": "detect_upsample",
-        "data": str(DATA),
-        "quick": args.quick,
-        "frame_every": every,
-        "scale": SCALE,
-        "detector": "hog",
-        "iou_threshold": IOU_THRESHOLD,
-        "configs": {c.name: {"upsample": c.upsample, "min_detect_width": c.min_detect_width} for c in CONFIGS},
-        "results": results,
-    }, separators=(",", ":")), flush=True)
+    print(
+        "JSON "
+        + json.dumps(
+            {
+                "bench": "detect_upsample",
+                "data": str(DATA),
+                "quick": args.quick,
+                "frame_every": every,
+                "scale": SCALE,
+                "detector": "hog",
+                "iou_threshold": IOU_THRESHOLD,
+                "configs": {c.name: {"upsample": c.upsample, "min_detect_width": c.min_detect_width} for c in CONFIGS},
+                "results": results,
+            },
+            separators=(",", ":"),
+        ),
+        flush=True,
+    )
     return 0
 
 

@@ -6,12 +6,12 @@ accuracy test all need the same dlib encodings of ``../shared/data``. Encoding
 cached under its content hash in a folder outside the repository (default
 ``$TMPDIR/facestream-bench-cache``, or ``FACESTREAM_BENCH_CACHE``).
 
-How a face is encoded (the product's enrolment path, ``known_faces.encode_photo``,
+How a face is encoded (the product's enrolment path, ``shared.faces.photo.encode_photo``,
 made to accept photos with several faces):
 
-* the photo is read with ``known_faces.read_rgb`` (EXIF rotation, RGB);
+* the photo is read with ``shared.faces.photo.read_rgb`` (EXIF rotation, RGB);
 * faces are detected with ``facelib.detect`` (HOG, upsample 1, the defaults) on
-  a copy shrunk to at most ``known_faces.ENROL_DETECT_MAX_SIDE`` px, exactly as
+  a copy shrunk to at most ``shared.faces.detect.ENROL_DETECT_MAX_SIDE`` px, exactly as
   ``encode_photo`` does, and the boxes are scaled back to full resolution;
 * each chosen face is encoded with ``facelib.encode`` on the full photo.
 
@@ -36,18 +36,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 
-from services.infer import facelib  # noqa: E402
-from services.infer.known_faces import ENROL_DETECT_MAX_SIDE, read_rgb  # noqa: E402
+from shared.boxes import PixelBox as Box  # noqa: E402
+from shared.faces import facelib  # noqa: E402
+from shared.faces.detect import ENROL_DETECT_MAX_SIDE  # noqa: E402
+from shared.faces.photo import photo_faces, read_rgb  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 UPSAMPLE = 1
-SIGNATURE = f"hog-u{UPSAMPLE}-max{ENROL_DETECT_MAX_SIDE}-v1"
+SIGNATURE = f"hog-u{UPSAMPLE}-max{ENROL_DETECT_MAX_SIDE}-area-v2"
 """Changes whenever the way a face is found or encoded changes, so stale cache entries are not reused."""
 ENROLLED_PER_PERSON = 3
-
-Box = tuple[int, int, int, int]  # (top, right, bottom, left), as dlib gives it
 
 
 def default_cache_dir() -> Path:
@@ -67,7 +66,10 @@ class EncodingStore:
                 keys, counts = stored["keys"], stored["counts"]
                 ends = np.cumsum(counts)
                 for key, count, end in zip(keys, counts, ends):
-                    self.entries[str(key)] = (stored["boxes"][end - count:end], stored["encodings"][end - count:end])
+                    self.entries[str(key)] = (
+                        stored["boxes"][end - count : end],
+                        stored["encodings"][end - count : end],
+                    )
         except (FileNotFoundError, KeyError, ValueError, OSError):
             self.entries = {}
 
@@ -111,20 +113,13 @@ class EncodingStore:
 
 
 def detect_faces(rgb: np.ndarray) -> list[Box]:
-    """Face boxes at full resolution, found as ``known_faces.encode_photo`` finds them."""
-    height, width = rgb.shape[:2]
-    factor = min(1.0, ENROL_DETECT_MAX_SIDE / max(height, width))
-    small = rgb
-    if factor < 1.0:
-        small = np.asarray(Image.fromarray(rgb).resize((round(width * factor), round(height * factor))))
-    return [
-        (int(top / factor), min(width, int(right / factor)), min(height, int(bottom / factor)), int(left / factor))
-        for top, right, bottom, left in facelib.detect(small, upsample=UPSAMPLE)
-    ]
+    """Face boxes at full resolution, found as enrolment finds them (``shared.faces.photo.photo_faces``)."""
+    return photo_faces(rgb, UPSAMPLE)
 
 
 def nearest_centre(boxes: list[Box], width: int, height: int) -> Box:
     """The box whose centre is nearest the image centre: the labelled subject of an LFW photo."""
+
     def off_centre(box: Box) -> float:
         top, right, bottom, left = box
         return ((left + right) / 2 - width / 2) ** 2 + ((top + bottom) / 2 - height / 2) ** 2
@@ -210,6 +205,11 @@ def lfw_protocol(
                 paths.append(str(photo.relative_to(data)))
     store.save()
     return Protocol(
-        gallery_names, np.asarray(gallery).reshape(-1, 128), np.asarray(probes).reshape(-1, 128),
-        truth, probe_identity, paths, no_face,
+        gallery_names,
+        np.asarray(gallery).reshape(-1, 128),
+        np.asarray(probes).reshape(-1, 128),
+        truth,
+        probe_identity,
+        paths,
+        no_face,
     )

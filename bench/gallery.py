@@ -1,9 +1,9 @@
 """Known faces at scale: how long a worker takes to get ready, and how long naming one face takes.
 
 Why it exists: every inference worker loads FACES_DIR at start
-(``services.infer.known_faces.load_gallery``: detect + encode each photo, or
+(``shared.faces.gallery.load_gallery``: detect + encode each photo, or
 read the encoding cache under DATA_DIR/cache) and then names every face it
-encodes against all of it (``services.infer.matcher.Gallery.match``). The README
+encodes against all of it (``shared.faces.matcher.Gallery.match``). The README
 promises "a restart with hundreds of photos takes seconds"; this script
 measures it, and how matching scales to a large gallery.
 
@@ -82,8 +82,8 @@ def build_faces(folder: Path, count: int) -> tuple[int, int]:
 def child(faces: Path, data: Path) -> int:
     """What a worker does before its first frame; prints when each step ended (Unix s)."""
     marks = {"start": time.time()}
-    from services.infer import facelib
-    from services.infer.known_faces import load_gallery
+    from shared.faces import facelib
+    from shared.faces.gallery import load_gallery
 
     marks["imported"] = time.time()
     facelib.load()
@@ -97,19 +97,26 @@ def child(faces: Path, data: Path) -> int:
 
     model_s = {}
     for name, load in (
-        ("shape_predictor_68 (unused by encodings)",
-         lambda: dlib.shape_predictor(models.pose_predictor_model_location())),
+        (
+            "shape_predictor_68 (unused by encodings)",
+            lambda: dlib.shape_predictor(models.pose_predictor_model_location()),
+        ),
         ("shape_predictor_5", lambda: dlib.shape_predictor(models.pose_predictor_five_point_model_location())),
         ("face_recognition_resnet", lambda: dlib.face_recognition_model_v1(models.face_recognition_model_location())),
-        ("cnn_face_detector (unused with hog)", lambda: dlib.cnn_face_detection_model_v1(
-            models.cnn_face_detector_model_location())),
+        (
+            "cnn_face_detector (unused with hog)",
+            lambda: dlib.cnn_face_detection_model_v1(models.cnn_face_detector_model_location()),
+        ),
         ("hog frontal_face_detector", dlib.get_frontal_face_detector),
     ):
         started = time.perf_counter()
         load()
         model_s[name] = time.perf_counter() - started
-    print("CHILD " + json.dumps({"marks": marks, "photos": len(gallery), "people": len(gallery.people),
-                                 "model_s": model_s}), flush=True)
+    print(
+        "CHILD "
+        + json.dumps({"marks": marks, "photos": len(gallery), "people": len(gallery.people), "model_s": model_s}),
+        flush=True,
+    )
     return 0
 
 
@@ -119,7 +126,11 @@ def timed_start(faces: Path, data: Path, log: Path) -> dict:
     with log.open("ab") as errors:
         done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--child", str(faces), str(data)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=errors, check=True, timeout=1800,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            check=True,
+            timeout=1800,
         )
     line = next(line for line in done.stdout.decode().splitlines() if line.startswith("CHILD "))
     report = json.loads(line[6:])
@@ -149,7 +160,7 @@ def realistic_encodings(real, count: int, rng):
 
 def time_matching(real, people: int, per_person: int, repeats: int, rng) -> dict:
     """Build a Gallery of people x per_person random encodings; time construction and match() per face."""
-    from services.infer.matcher import Gallery
+    from shared.faces.matcher import Gallery
 
     encodings = realistic_encodings(real, people * per_person, rng)
     names = [f"person_{index // per_person:05d}" for index in range(people * per_person)]
@@ -164,7 +175,7 @@ def time_matching(real, people: int, per_person: int, repeats: int, rng) -> dict
         gallery.match(real[:faces], TOLERANCE)  # warm-up
         for repeat in range(repeats):
             start_index = (repeat * faces) % (len(real) - faces)
-            queries = real[start_index: start_index + faces]
+            queries = real[start_index : start_index + faces]
             started = time.perf_counter()
             matches = gallery.match(queries, TOLERANCE)
             times.append((time.perf_counter() - started) * 1000.0)
@@ -206,18 +217,21 @@ def main(argv: list[str] | None = None) -> int:
         cold = timed_start(faces, data, log)
         say("  cached starts ...")
         cached_runs = [timed_start(faces, data, log) for _ in range(3)]
-        cached = {key: statistics.median(run[key] for run in cached_runs) for key in cached_runs[0]
-                  if key != "model_load_s"}
-        cached["model_load_s"] = {name: statistics.median(run["model_load_s"][name] for run in cached_runs)
-                                  for name in cached_runs[0]["model_load_s"]}
+        cached = {
+            key: statistics.median(run[key] for run in cached_runs) for key in cached_runs[0] if key != "model_load_s"
+        }
+        cached["model_load_s"] = {
+            name: statistics.median(run["model_load_s"][name] for run in cached_runs)
+            for name in cached_runs[0]["model_load_s"]
+        }
 
         import logging
 
         import numpy as np
 
-        from services.infer.known_faces import load_gallery
+        from shared.faces.gallery import load_gallery
 
-        logging.getLogger("services.infer.known_faces").setLevel(logging.ERROR)  # the children said it already
+        logging.getLogger("shared.faces.gallery").setLevel(logging.ERROR)  # the children said it already
         real_gallery = load_gallery(faces, data, UPSAMPLE)  # from the cache just built
         real = np.asarray(real_gallery.encodings)
         norms = np.linalg.norm(real, axis=1)
@@ -247,57 +261,107 @@ def main(argv: list[str] | None = None) -> int:
             "cached_runs": cached_runs,
             "cold_ms_per_photo": 1000.0 * cold["gallery_s"] / photos if photos else None,
             "photos_skipped": photos - cached["photos_enrolled"],
-            "real_encoding_norm": {"mean": float(norms.mean()), "std": float(norms.std()),
-                                   "min": float(norms.min()), "max": float(norms.max())},
+            "real_encoding_norm": {
+                "mean": float(norms.mean()),
+                "std": float(norms.std()),
+                "min": float(norms.min()),
+                "max": float(norms.max()),
+            },
             "matching": matching,
             "distance_check": distance_check,
-            "targets": [{
-                "target": f"cached gallery of {photos} photos ready",
-                "wanted": f"<= {TARGET_CACHED_READY_S:.0f} s",
-                "value": cached["ready_s"],
-                "met": cached["ready_s"] <= TARGET_CACHED_READY_S,
-            }],
+            "targets": [
+                {
+                    "target": f"cached gallery of {photos} photos ready",
+                    "wanted": f"<= {TARGET_CACHED_READY_S:.0f} s",
+                    "value": cached["ready_s"],
+                    "met": cached["ready_s"] <= TARGET_CACHED_READY_S,
+                }
+            ],
             "load_after": common.load_average(),
         }
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
     say()
-    say(f"Start-up to gallery ready, fresh process, {photos} photos of {people} people "
-        f"({report['photos_skipped']} skipped: no face or several); seconds from spawn")
-    rows = [(name, fmt(run["ready_s"], 2), fmt(run["interpreter_s"], 2), fmt(run["imports_s"], 2),
-             fmt(run["models_s"], 2), fmt(run["gallery_s"], 2), run["photos_enrolled"])
-            for name, run in (("cold (empty cache)", cold), ("cached (median of 3)", cached))]
+    say(
+        f"Start-up to gallery ready, fresh process, {photos} photos of {people} people "
+        f"({report['photos_skipped']} skipped: no face or several); seconds from spawn"
+    )
+    rows = [
+        (
+            name,
+            fmt(run["ready_s"], 2),
+            fmt(run["interpreter_s"], 2),
+            fmt(run["imports_s"], 2),
+            fmt(run["models_s"], 2),
+            fmt(run["gallery_s"], 2),
+            run["photos_enrolled"],
+        )
+        for name, run in (("cold (empty cache)", cold), ("cached (median of 3)", cached))
+    ]
     say(common.table(("start", "ready", "interpreter", "imports", "dlib models", "load_gallery", "enrolled"), rows))
-    say(f"cold: {fmt(report['cold_ms_per_photo'])} ms per photo to detect and encode; cached runs: "
-        + ", ".join(fmt(run["ready_s"], 2) for run in cached_runs) + " s")
+    say(
+        f"cold: {fmt(report['cold_ms_per_photo'])} ms per photo to detect and encode; cached runs: "
+        + ", ".join(fmt(run["ready_s"], 2) for run in cached_runs)
+        + " s"
+    )
     say()
-    say("dlib model files, loaded again after start-up (median of the cached runs); "
-        "face_recognition loads all on import")
+    say(
+        "dlib model files, loaded again after start-up (median of the cached runs); "
+        "face_recognition loads all on import"
+    )
     say(common.table(("model", "load s"), [(name, fmt(value, 3)) for name, value in cached["model_load_s"].items()]))
     say()
     check = report["distance_check"]
-    say(f"Matching against {KNOWN_ENCODINGS} random realistic encodings (norm of real ones: "
+    say(
+        f"Matching against {KNOWN_ENCODINGS} random realistic encodings (norm of real ones: "
         f"{report['real_encoding_norm']['mean']:.3f} +- {report['real_encoding_norm']['std']:.3f}; distance between "
         f"two real different people p50 {fmt(check['real_different_people_p50'], 3)}, between two random ones "
-        f"{fmt(check['random_vs_random_p50'], 3)})")
+        f"{fmt(check['random_vs_random_p50'], 3)})"
+    )
     rows = []
-    for name, run in matching.items():
+    for _name, run in matching.items():
         for faces_per_call in (1, 4):
             figures = run[f"faces_{faces_per_call}"]
-            rows.append((run["people"], run["encodings"], fmt(run["build_s"], 3), faces_per_call,
-                         fmt(figures["ms_per_call_p50"], 2), fmt(figures["ms_per_call_p95"], 2),
-                         fmt(figures["ms_per_face_p50"], 2), f"{figures['queries_named']}/{figures['queries']}",
-                         fmt(figures["nearest_distance_p50"], 3)))
-    say(common.table(("people", "encodings", "Gallery() s", "faces/call", "ms/call p50", "ms/call p95",
-                      "ms/face p50", "strangers named", "nearest dist p50"), rows))
+            rows.append(
+                (
+                    run["people"],
+                    run["encodings"],
+                    fmt(run["build_s"], 3),
+                    faces_per_call,
+                    fmt(figures["ms_per_call_p50"], 2),
+                    fmt(figures["ms_per_call_p95"], 2),
+                    fmt(figures["ms_per_face_p50"], 2),
+                    f"{figures['queries_named']}/{figures['queries']}",
+                    fmt(figures["nearest_distance_p50"], 3),
+                )
+            )
+    say(
+        common.table(
+            (
+                "people",
+                "encodings",
+                "Gallery() s",
+                "faces/call",
+                "ms/call p50",
+                "ms/call p95",
+                "ms/face p50",
+                "strangers named",
+                "nearest dist p50",
+            ),
+            rows,
+        )
+    )
     say("strangers named: real LFW faces that the random gallery names at tolerance 0.6 (false matches; a large")
     say("gallery of strangers makes them likely: the nearest of 10,000 is close)")
     say()
     say("Targets")
-    say(common.table(("target", "wanted", "value", "met"),
-                     [(row["target"], row["wanted"], fmt(row["value"], 2), fmt(bool(row["met"])))
-                      for row in report["targets"]]))
+    say(
+        common.table(
+            ("target", "wanted", "value", "met"),
+            [(row["target"], row["wanted"], fmt(row["value"], 2), fmt(bool(row["met"]))) for row in report["targets"]],
+        )
+    )
     say(f"load average before {load_before}, after {report['load_after']}")
     common.emit_json(report)
     return 0

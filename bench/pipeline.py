@@ -141,9 +141,9 @@ def direct_reference(clip: Path, workdir: Path, every: int) -> dict:
     import cv2
     import numpy as np
 
-    from services.infer import facelib
-    from services.infer.analyzer import detection_scale
-    from services.infer.known_faces import load_gallery
+    from shared.faces import facelib
+    from shared.faces.detect import detection_scale, find_faces
+    from shared.faces.gallery import load_gallery
 
     fr = facelib.load()
     gallery = load_gallery(common.REFERENCE, workdir / "direct-data", UPSAMPLE)
@@ -162,16 +162,10 @@ def direct_reference(clip: Path, workdir: Path, every: int) -> dict:
     video.release()
 
     def analyse(frame: np.ndarray) -> list[str]:
-        height, width = frame.shape[:2]
-        factor = detection_scale(width, SCALE, MIN_DETECT_WIDTH)
-        small = frame if factor >= 1.0 else cv2.resize(
-            frame, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
-        boxes = fr.face_locations(np.ascontiguousarray(small[:, :, ::-1]), number_of_times_to_upsample=UPSAMPLE,
-                                  model="hog")
-        if not boxes:
+        factor = detection_scale(frame.shape[1], SCALE, MIN_DETECT_WIDTH)
+        full = find_faces(frame, factor, UPSAMPLE, bgr=True)
+        if not full:
             return []
-        full = [(max(0, int(t / factor)), min(width, int(r / factor)), min(height, int(b / factor)),
-                 max(0, int(l / factor))) for t, r, b, l in boxes]
         found = []
         for encoding in fr.face_encodings(np.ascontiguousarray(frame[:, :, ::-1]), known_face_locations=full):
             distances = fr.face_distance(known, encoding)
@@ -217,9 +211,21 @@ def run_direct(clip: Path, workdir: Path, every: int) -> dict:
     out = workdir / "direct.json"
     nice = worker_niceness()
     subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--direct-clip", str(clip), "--direct-out", str(out),
-         "--direct-every", str(every), "--direct-nice", str(nice)],
-        cwd=REPO, check=True, timeout=1800,
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--direct-clip",
+            str(clip),
+            "--direct-out",
+            str(out),
+            "--direct-every",
+            str(every),
+            "--direct-nice",
+            str(nice),
+        ],
+        cwd=REPO,
+        check=True,
+        timeout=1800,
     )
     result = json.loads(out.read_text())
     result["_positions"] = {int(key): value for key, value in result.pop("positions").items()}
@@ -278,12 +284,26 @@ class WebLag:
         return None
 
     def figures(self) -> dict:
-        return {"samples": len(self.samples), "p50": common.percentile(self.samples, 50),
-                "p95": common.percentile(self.samples, 95), "max": max(self.samples, default=None)}
+        return {
+            "samples": len(self.samples),
+            "p50": common.percentile(self.samples, 50),
+            "p95": common.percentile(self.samples, 95),
+            "max": max(self.samples, default=None),
+        }
 
 
-def viewer_phase(url: str, count: int, seconds: float, warmup: float, workdir: Path, fps: float,
-                 cpu_pids: dict[str, int], guard=None, before_window=None, after_window=None) -> dict:
+def viewer_phase(
+    url: str,
+    count: int,
+    seconds: float,
+    warmup: float,
+    workdir: Path,
+    fps: float,
+    cpu_pids: dict[str, int],
+    guard=None,
+    before_window=None,
+    after_window=None,
+) -> dict:
     """``count`` viewers for warm-up + ``seconds``; stream figures over the window, CPU per process."""
     fleet = common.ViewerFleet(url, count, warmup + seconds + 1.0, workdir)
     time.sleep(warmup)
@@ -309,8 +329,12 @@ def viewer_phase(url: str, count: int, seconds: float, warmup: float, workdir: P
 def box_age_figures(results: list[tuple[float, float]], fleet: dict) -> dict:
     viewers = fleet.get("viewers") or [{"parts": []}]
     ages = common.box_ages(results, viewers[0]["parts"])
-    return {"results_with_face": len(results), "matched": len(ages),
-            "p50": common.percentile(ages, 50), "p95": common.percentile(ages, 95)}
+    return {
+        "results_with_face": len(results),
+        "matched": len(ages),
+        "p50": common.percentile(ages, 50),
+        "p95": common.percentile(ages, 95),
+    }
 
 
 def infer_cores(cores: dict[str, float]) -> float | None:
@@ -331,8 +355,19 @@ def camera_names(count: int) -> list[str]:
     return [CAMERA] + [f"{CAMERA}{index}" for index in range(2, count + 1)]
 
 
-def run_ours(label: str, clip: Path, workdir: Path, settings: dict, viewers: list[int], seconds: float,
-             warmup: float, fps: float, frame_count: int, direct: dict | None, cameras: int = 1) -> dict:
+def run_ours(
+    label: str,
+    clip: Path,
+    workdir: Path,
+    settings: dict,
+    viewers: list[int],
+    seconds: float,
+    warmup: float,
+    fps: float,
+    frame_count: int,
+    direct: dict | None,
+    cameras: int = 1,
+) -> dict:
     from tests.harness import Pipeline, processes_with_marker, wait_for
 
     folder = workdir / label
@@ -360,17 +395,21 @@ def run_ours(label: str, clip: Path, workdir: Path, settings: dict, viewers: lis
             results = recorder.results(CAMERA, window)
             phase["analysis"] = common.result_figures(results, window)
             phase["analysis"]["recall_vs_direct"] = recall_vs_direct(
-                [(body["frame_id"], [face["name"] for face in body["faces"]]) for _, body in results], direct,
-                frame_count)
+                [(body["frame_id"], [face["name"] for face in body["faces"]]) for _, body in results],
+                direct,
+                frame_count,
+            )
             phase["infer_cores"] = infer_cores(phase["cpu_cores"])
-            phase["analysed_fps_all_cameras"] = sum(
-                len(recorder.results(name, window)) for name in camera_names(cameras)) / window.seconds
+            phase["analysed_fps_all_cameras"] = (
+                sum(len(recorder.results(name, window)) for name in camera_names(cameras)) / window.seconds
+            )
             phases["0"] = phase
         for count in viewers:
             say(f"  {label}: {count} viewer(s) for {seconds:.0f} s ...")
             lag = WebLag(pipeline.base_url)
-            phase = viewer_phase(f"{pipeline.base_url}/stream/{CAMERA}.mjpg", count, seconds, warmup, folder, fps,
-                                 labels, guard=lag)
+            phase = viewer_phase(
+                f"{pipeline.base_url}/stream/{CAMERA}.mjpg", count, seconds, warmup, folder, fps, labels, guard=lag
+            )
             phase["web_newest_frame_age_ms"] = lag.figures()
             window, fleet = phase.pop("_window"), phase.pop("_fleet")
             phase.pop("_extra")
@@ -378,11 +417,16 @@ def run_ours(label: str, clip: Path, workdir: Path, settings: dict, viewers: lis
             phase["bus_frame_latency_ms"] = recorder.frame_latency_ms(CAMERA, window)
             phase["analysis"] = common.result_figures(results, window)
             phase["analysis"]["recall_vs_direct"] = recall_vs_direct(
-                [(body["frame_id"], [face["name"] for face in body["faces"]]) for _, body in results], direct,
-                frame_count)
+                [(body["frame_id"], [face["name"] for face in body["faces"]]) for _, body in results],
+                direct,
+                frame_count,
+            )
             # Box age: results whose frames were captured in the window (the viewer kept reading after it).
-            with_face = [(body["capture_ts"], at) for at, body in recorder.results(CAMERA)
-                         if body["faces"] and window.start <= body["capture_ts"] <= window.end - 1.0]
+            with_face = [
+                (body["capture_ts"], at)
+                for at, body in recorder.results(CAMERA)
+                if body["faces"] and window.start <= body["capture_ts"] <= window.end - 1.0
+            ]
             phase["box_age_ms"] = box_age_figures(with_face, fleet)
             phase["infer_cores"] = infer_cores(phase["cpu_cores"])
             web = web_cores(phase["cpu_cores"])
@@ -410,8 +454,17 @@ def get_json(url: str, timeout_s: float = 10.0) -> dict:
         return json.loads(response.read())
 
 
-def run_seed(clip: Path, workdir: Path, viewers: list[int], seconds: float, warmup: float, fps: float,
-             frame_count: int, rss_limit_mb: float, direct: dict | None) -> dict:
+def run_seed(
+    clip: Path,
+    workdir: Path,
+    viewers: list[int],
+    seconds: float,
+    warmup: float,
+    fps: float,
+    frame_count: int,
+    rss_limit_mb: float,
+    direct: dict | None,
+) -> dict:
     from tests.harness import free_port_block, wait_for
 
     out: dict = {"phases": {}}
@@ -421,24 +474,41 @@ def run_seed(clip: Path, workdir: Path, viewers: list[int], seconds: float, warm
         base = f"http://127.0.0.1:{port}"
         log = (workdir / f"seed-{count}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, str(REPO / "bench" / "seed_baseline.py"), "--video", str(clip),
-             "--faces", str(common.REFERENCE), "--port", str(port), "--seconds", str(warmup + seconds + 120)],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                str(REPO / "bench" / "seed_baseline.py"),
+                "--video",
+                str(clip),
+                "--faces",
+                str(common.REFERENCE),
+                "--port",
+                str(port),
+                "--seconds",
+                str(warmup + seconds + 120),
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             started = time.time()
-            wait_for(lambda: get_json(base + "/stats", 2.0), 180, "the seed to serve /stats", poll_s=0.2)
+            wait_for(lambda base=base: get_json(base + "/stats", 2.0), 180, "the seed to serve /stats", poll_s=0.2)
             # Steady state first: the frames that queued while dlib warmed up must drain (the seed never drops).
             try:
-                wait_for(lambda: get_json(base + "/stats")["frames_queue"] <= 2, 60, "the seed's queue to drain",
-                         poll_s=0.5)
+                wait_for(
+                    lambda base=base: get_json(base + "/stats")["frames_queue"] <= 2,
+                    60,
+                    "the seed's queue to drain",
+                    poll_s=0.5,
+                )
             except AssertionError:
                 say("  seed: its frame queue did not drain within 60 s; measuring anyway")
             time.sleep(warmup)
             phase_start = {"ready_after_s": time.time() - started, "rss_mb": common.rss_mb(process.pid)}
             pids = {"seed": process.pid}
 
-            def guard() -> str | None:
+            def guard(process: subprocess.Popen = process) -> str | None:
                 rss = common.rss_mb(process.pid)
                 if rss is None:
                     return "the seed process exited"
@@ -446,9 +516,18 @@ def run_seed(clip: Path, workdir: Path, viewers: list[int], seconds: float, warm
                     return f"RSS {rss:.0f} MB passed the {rss_limit_mb:.0f} MB limit"
                 return None
 
-            phase = viewer_phase(f"{base}/video_feed", count, seconds, warmup, workdir, fps, pids, guard,
-                                 before_window=lambda: get_json(base + "/stats"),
-                                 after_window=lambda: get_json(base + "/stats", 30.0))
+            phase = viewer_phase(
+                f"{base}/video_feed",
+                count,
+                seconds,
+                warmup,
+                workdir,
+                fps,
+                pids,
+                guard,
+                before_window=lambda base=base: get_json(base + "/stats"),
+                after_window=lambda base=base: get_json(base + "/stats", 30.0),
+            )
             window, fleet = phase.pop("_window"), phase.pop("_fleet")
             before, after = phase.pop("_extra")
             phase["rss_mb_start"] = phase_start["rss_mb"]
@@ -467,8 +546,13 @@ def run_seed(clip: Path, workdir: Path, viewers: list[int], seconds: float, warm
                 "result_age_ms_p50": common.percentile([(row[2] - row[1]) * 1000.0 for row in analysed], 50),
             }
             phase["box_age_ms"] = box_age_figures(
-                [(row[1], row[2]) for row in after["analysed"]
-                 if row[3] and window.start <= row[1] <= window.end - 1.0], fleet)
+                [
+                    (row[1], row[2])
+                    for row in after["analysed"]
+                    if row[3] and window.start <= row[1] <= window.end - 1.0
+                ],
+                fleet,
+            )
             phase["thread_cores"] = {
                 name: (after["cpu_s"][name] - before["cpu_s"][name]) / window.seconds for name in after["cpu_s"]
             }
@@ -505,71 +589,145 @@ def target_rows(report: dict) -> list[dict]:
 
     if one:
         latency = one["latency_ms"]
-        add("stream latency p50", f"<= {TARGETS['latency_p50_ms']:.0f} ms", latency["p50"],
-            latency["p50"] is not None and latency["p50"] <= TARGETS["latency_p50_ms"], "ours, 1 viewer")
-        add("stream latency p95", f"<= {TARGETS['latency_p95_ms']:.0f} ms", latency["p95"],
-            latency["p95"] is not None and latency["p95"] <= TARGETS["latency_p95_ms"], "ours, 1 viewer")
+        add(
+            "stream latency p50",
+            f"<= {TARGETS['latency_p50_ms']:.0f} ms",
+            latency["p50"],
+            latency["p50"] is not None and latency["p50"] <= TARGETS["latency_p50_ms"],
+            "ours, 1 viewer",
+        )
+        add(
+            "stream latency p95",
+            f"<= {TARGETS['latency_p95_ms']:.0f} ms",
+            latency["p95"],
+            latency["p95"] is not None and latency["p95"] <= TARGETS["latency_p95_ms"],
+            "ours, 1 viewer",
+        )
         if latency["first_third_p50"] is not None and latency["last_third_p50"] is not None:
             drift = latency["last_third_p50"] - latency["first_third_p50"]
-            add("latency flat (last - first third p50)", f"<= {TARGETS['latency_drift_ms']:.0f} ms", drift,
+            add(
+                "latency flat (last - first third p50)",
+                f"<= {TARGETS['latency_drift_ms']:.0f} ms",
+                drift,
                 drift <= TARGETS["latency_drift_ms"],
-                f"over {report['seconds']:.0f} s, not 5 min" if report["seconds"] < 300 else "")
+                f"over {report['seconds']:.0f} s, not 5 min" if report["seconds"] < 300 else "",
+            )
         box = one["box_age_ms"]["p50"]
-        add("box age p50", f"<= {TARGETS['box_age_p50_ms']:.0f} ms", box,
-            box is not None and box <= TARGETS["box_age_p50_ms"], "ours, 1 viewer")
+        add(
+            "box age p50",
+            f"<= {TARGETS['box_age_p50_ms']:.0f} ms",
+            box,
+            box is not None and box <= TARGETS["box_age_p50_ms"],
+            "ours, 1 viewer",
+        )
     most = ours.get(str(max((int(k) for k in ours), default=0)))
     if most:
         low = most["pct_of_source_fps"]["min"]
-        add(f"every viewer of {most['viewers']} gets frames", f">= {TARGETS['viewer_pct_of_source']:.0f}% of source",
-            low, low is not None and low >= TARGETS["viewer_pct_of_source"], "min over viewers")
+        add(
+            f"every viewer of {most['viewers']} gets frames",
+            f">= {TARGETS['viewer_pct_of_source']:.0f}% of source",
+            low,
+            low is not None and low >= TARGETS["viewer_pct_of_source"],
+            "min over viewers",
+        )
     w1 = capacity.get("workers1", {}).get("analysed_fps")
     w2 = capacity.get("workers2", {}).get("analysed_fps")
     if w1 and direct:
         ratio = w1 / direct["fps"]
-        add("1 worker vs direct face_recognition", f">= {TARGETS['worker_vs_direct']:.2f}x", ratio,
-            ratio >= TARGETS["worker_vs_direct"], f"{w1:.1f} vs {direct['fps']:.1f} frames/s")
+        add(
+            "1 worker vs direct face_recognition",
+            f">= {TARGETS['worker_vs_direct']:.2f}x",
+            ratio,
+            ratio >= TARGETS["worker_vs_direct"],
+            f"{w1:.1f} vs {direct['fps']:.1f} frames/s",
+        )
         per_cpu = capacity.get("worker_vs_direct_per_cpu_s")
         if per_cpu:
-            add("1 worker vs direct, per CPU-second", f">= {TARGETS['worker_vs_direct']:.2f}x", per_cpu,
+            add(
+                "1 worker vs direct, per CPU-second",
+                f">= {TARGETS['worker_vs_direct']:.2f}x",
+                per_cpu,
                 per_cpu >= TARGETS["worker_vs_direct"],
-                "frames per CPU-second of infer-00 vs of the direct loop: robust to other load")
+                "frames per CPU-second of infer-00 vs of the direct loop: robust to other load",
+            )
     if w1 and w2:
         ratio = w2 / w1
-        add("2 workers vs 1", f">= {TARGETS['workers2_vs_workers1']:.1f}x", ratio,
-            ratio >= TARGETS["workers2_vs_workers1"], f"{w2:.1f} vs {w1:.1f} frames/s (EVERY_N=1, {CAPACITY_CAMERAS} cameras)")
+        add(
+            "2 workers vs 1",
+            f">= {TARGETS['workers2_vs_workers1']:.1f}x",
+            ratio,
+            ratio >= TARGETS["workers2_vs_workers1"],
+            f"{w2:.1f} vs {w1:.1f} frames/s (EVERY_N=1, {CAPACITY_CAMERAS} cameras)",
+        )
     seed_one = seed.get("1")
     if seed_one and seed_one["analysis"]["analysed_fps"]:
         seed_fps = seed_one["analysis"]["analysed_fps"]
         if one:
             ratio = one["analysis"]["analysed_fps"] / seed_fps
-            add("ours analyses vs seed", f">= {TARGETS['ours_vs_seed_analysed']:.0f}x", ratio,
+            add(
+                "ours analyses vs seed",
+                f">= {TARGETS['ours_vs_seed_analysed']:.0f}x",
+                ratio,
                 ratio >= TARGETS["ours_vs_seed_analysed"],
                 f"{one['analysis']['analysed_fps']:.1f} vs {seed_fps:.1f} frames/s, both default settings, 1 viewer; "
                 f"ours analyses {100.0 * one['analysis']['analysed_fps'] / report['clip']['fps']:.1f}% of source "
-                f"frames, the seed every other one: 2x is the ceiling")
+                f"frames, the seed every other one: 2x is the ceiling",
+            )
         best = max([value for value in (w1, w2) if value] or [0.0])
         if best:
-            add("ours capacity vs seed", "(info)", best / seed_fps, None,
-                f"{best:.1f} (EVERY_N=1, {CAPACITY_CAMERAS} cameras, no viewer) vs {seed_fps:.1f} frames/s")
+            add(
+                "ours capacity vs seed",
+                "(info)",
+                best / seed_fps,
+                None,
+                f"{best:.1f} (EVERY_N=1, {CAPACITY_CAMERAS} cameras, no viewer) vs {seed_fps:.1f} frames/s",
+            )
     if one:
         fraction = one["analysis"]["named_fraction"]
-        add("known face named (frames with any face)", f">= {TARGETS['named_fraction']:.0%}", fraction,
-            fraction is not None and fraction >= TARGETS["named_fraction"], "ours, 1 viewer phase")
+        add(
+            "known face named (frames with any face)",
+            f">= {TARGETS['named_fraction']:.0%}",
+            fraction,
+            fraction is not None and fraction >= TARGETS["named_fraction"],
+            "ours, 1 viewer phase",
+        )
         recall = one["analysis"].get("recall_vs_direct") or {}
         if recall.get("fraction") is not None:
-            add("known face named where direct names him", f">= {TARGETS['named_fraction']:.0%}",
-                recall["fraction"], recall["fraction"] >= TARGETS["named_fraction"], f"{recall['frames']} frames")
+            add(
+                "known face named where direct names him",
+                f">= {TARGETS['named_fraction']:.0%}",
+                recall["fraction"],
+                recall["fraction"] >= TARGETS["named_fraction"],
+                f"{recall['frames']} frames",
+            )
     return rows
 
 
 def print_report(report: dict) -> None:
     fps = report["clip"]["fps"]
     say()
-    say(f"Stream (1280x720 at {fps:.2f} fps; latency = receive time - X-Capture-Time; "
-        f"CPU in cores: web process for ours, the whole process for the seed)")
-    header = ("system", "viewers", "lat p50", "lat p95", "1st 3rd p50", "last 3rd p50", "bus p50/p95",
-              "web age p50/p95", "fps/viewer min",
-              "% src min", "box age p50", "box age p95", "analysed/s", "cpu cores", "cpu/viewer", "note")
+    say(
+        f"Stream (1280x720 at {fps:.2f} fps; latency = receive time - X-Capture-Time; "
+        f"CPU in cores: web process for ours, the whole process for the seed)"
+    )
+    header = (
+        "system",
+        "viewers",
+        "lat p50",
+        "lat p95",
+        "1st 3rd p50",
+        "last 3rd p50",
+        "bus p50/p95",
+        "web age p50/p95",
+        "fps/viewer min",
+        "% src min",
+        "box age p50",
+        "box age p95",
+        "analysed/s",
+        "cpu cores",
+        "cpu/viewer",
+        "note",
+    )
     rows = []
     for system in ("ours", "seed"):
         for count, phase in report.get(system, {}).get("phases", {}).items():
@@ -579,32 +737,78 @@ def print_report(report: dict) -> None:
             note = phase.get("stopped_early") or ""
             if system == "seed":
                 queues = phase["queues_at_end"]
-                note = (note + "; " if note else "") + f"queues at end: frames {queues['frames']}, " \
-                                                        f"viewer max {queues['viewer_max']}"
+                note = (
+                    note + "; " if note else ""
+                ) + f"queues at end: frames {queues['frames']}, viewer max {queues['viewer_max']}"
             bus = phase.get("bus_frame_latency_ms") or {}
             web_age = phase.get("web_newest_frame_age_ms") or {}
-            rows.append((system, count, fmt(latency["p50"]), fmt(latency["p95"]), fmt(latency["first_third_p50"]),
-                         fmt(latency["last_third_p50"]),
-                         f"{fmt(bus.get('p50'))}/{fmt(bus.get('p95'))}" if bus else "-",
-                         f"{fmt(web_age.get('p50'))}/{fmt(web_age.get('p95'))}" if web_age else "-",
-                         fmt(phase["fps_per_viewer"]["min"]),
-                         fmt(phase["pct_of_source_fps"]["min"], 1, "%"), fmt(phase["box_age_ms"]["p50"]),
-                         fmt(phase["box_age_ms"]["p95"]), fmt(phase["analysis"]["analysed_fps"]),
-                         fmt(cores, 2), fmt(per_viewer, 3), note))
+            rows.append(
+                (
+                    system,
+                    count,
+                    fmt(latency["p50"]),
+                    fmt(latency["p95"]),
+                    fmt(latency["first_third_p50"]),
+                    fmt(latency["last_third_p50"]),
+                    f"{fmt(bus.get('p50'))}/{fmt(bus.get('p95'))}" if bus else "-",
+                    f"{fmt(web_age.get('p50'))}/{fmt(web_age.get('p95'))}" if web_age else "-",
+                    fmt(phase["fps_per_viewer"]["min"]),
+                    fmt(phase["pct_of_source_fps"]["min"], 1, "%"),
+                    fmt(phase["box_age_ms"]["p50"]),
+                    fmt(phase["box_age_ms"]["p95"]),
+                    fmt(phase["analysis"]["analysed_fps"]),
+                    fmt(cores, 2),
+                    fmt(per_viewer, 3),
+                    note,
+                )
+            )
     say(common.table(header, rows))
 
     say()
     say("Analysis throughput (frames analysed per second; worker timings are medians from the bus results;")
     say(" cores = CPU of the analysing processes: infer-* for ours, the processing thread for the seed)")
-    header = ("what", "workers", "every_n", "frames/s", "x direct", "cores", "frames/cpu-s", "x direct",
-              "decode", "detect", "encode", "match", "total ms", "encoded/faces", "named", "recall vs direct")
+    header = (
+        "what",
+        "workers",
+        "every_n",
+        "frames/s",
+        "x direct",
+        "cores",
+        "frames/cpu-s",
+        "x direct",
+        "decode",
+        "detect",
+        "encode",
+        "match",
+        "total ms",
+        "encoded/faces",
+        "named",
+        "recall vs direct",
+    )
     rows = []
     direct = report.get("direct")
     direct_per_cpu = direct["fps"] / direct["cpu_cores"] if direct and direct.get("cpu_cores") else None
     if direct:
-        rows.append(("direct face_recognition loop", "-", "-", fmt(direct["fps"]), "1.00", fmt(direct["cpu_cores"], 2),
-                     fmt(direct_per_cpu), "1.00", "-", "-", "-", "-", fmt(direct["ms_per_frame"]["p50"]), "all",
-                     f"{direct['frames_naming_known']}/{direct['frames_with_face']}", "-"))
+        rows.append(
+            (
+                "direct face_recognition loop",
+                "-",
+                "-",
+                fmt(direct["fps"]),
+                "1.00",
+                fmt(direct["cpu_cores"], 2),
+                fmt(direct_per_cpu),
+                "1.00",
+                "-",
+                "-",
+                "-",
+                "-",
+                fmt(direct["ms_per_frame"]["p50"]),
+                "all",
+                f"{direct['frames_naming_known']}/{direct['frames_with_face']}",
+                "-",
+            )
+        )
 
     def analysis_row(what: str, workers, every_n, analysis: dict, cores: float | None) -> tuple:
         timings = analysis.get("timings_ms", {})
@@ -612,26 +816,51 @@ def print_report(report: dict) -> None:
         ratio = fps_ / direct["fps"] if direct and fps_ else None
         per_cpu = fps_ / cores if fps_ and cores else None
         recall = (analysis.get("recall_vs_direct") or {}).get("fraction")
-        return (what, workers, every_n, fmt(fps_), fmt(ratio, 2), fmt(cores, 2), fmt(per_cpu),
-                fmt(per_cpu / direct_per_cpu if per_cpu and direct_per_cpu else None, 2),
-                *(fmt((timings.get(key) or {}).get("p50")) for key in ("decode_ms", "detect_ms", "encode_ms",
-                                                                      "match_ms", "total_ms")),
-                f"{fmt(analysis.get('faces_encoded'))}/{fmt(analysis.get('faces'))}",
-                f"{analysis['frames_naming_known']}/{analysis['frames_with_face']}", fmt(recall, 2))
+        return (
+            what,
+            workers,
+            every_n,
+            fmt(fps_),
+            fmt(ratio, 2),
+            fmt(cores, 2),
+            fmt(per_cpu),
+            fmt(per_cpu / direct_per_cpu if per_cpu and direct_per_cpu else None, 2),
+            *(
+                fmt((timings.get(key) or {}).get("p50"))
+                for key in ("decode_ms", "detect_ms", "encode_ms", "match_ms", "total_ms")
+            ),
+            f"{fmt(analysis.get('faces_encoded'))}/{fmt(analysis.get('faces'))}",
+            f"{analysis['frames_naming_known']}/{analysis['frames_with_face']}",
+            fmt(recall, 2),
+        )
 
     ours_phases = report.get("ours", {}).get("phases", {})
     for count, phase in ours_phases.items():
         settings = report["ours"]["settings"]
-        rows.append(analysis_row(f"ours, {count} viewer(s)", settings["workers"], settings["every_n"],
-                                 phase["analysis"], phase.get("infer_cores")))
-    for name, run in report.get("capacity", {}).items():
+        rows.append(
+            analysis_row(
+                f"ours, {count} viewer(s)",
+                settings["workers"],
+                settings["every_n"],
+                phase["analysis"],
+                phase.get("infer_cores"),
+            )
+        )
+    for _name, run in report.get("capacity", {}).items():
         if isinstance(run, dict) and "analysis" in run:
-            rows.append(analysis_row(f"ours capacity, {run.get('cameras', 1)} cameras", run["settings"]["workers"],
-                                     run["settings"]["every_n"], {**run["analysis"], "analysed_fps": run["analysed_fps"]},
-                                     run.get("infer_cores")))
+            rows.append(
+                analysis_row(
+                    f"ours capacity, {run.get('cameras', 1)} cameras",
+                    run["settings"]["workers"],
+                    run["settings"]["every_n"],
+                    {**run["analysis"], "analysed_fps": run["analysed_fps"]},
+                    run.get("infer_cores"),
+                )
+            )
     for count, phase in report.get("seed", {}).get("phases", {}).items():
-        rows.append(analysis_row(f"seed, {count} viewer(s)", 1, 2, phase["analysis"],
-                                 phase["thread_cores"].get("processing")))
+        rows.append(
+            analysis_row(f"seed, {count} viewer(s)", 1, 2, phase["analysis"], phase["thread_cores"].get("processing"))
+        )
     say(common.table(header, rows))
 
     say()
@@ -643,8 +872,10 @@ def print_report(report: dict) -> None:
             if not isinstance(run, dict) or "phases" not in run:
                 continue
             for count, phase in run["phases"].items():
-                label = f"{system} {run_name} W{run['settings']['workers']} N{run['settings']['every_n']} " \
-                        f"{count} viewers".replace("  ", " ")
+                label = (
+                    f"{system} {run_name} W{run['settings']['workers']} N{run['settings']['every_n']} "
+                    f"{count} viewers".replace("  ", " ")
+                )
                 cores = dict(phase["cpu_cores"])
                 cpu_rows.append((label, cores))
                 names += [name for name in cores if name not in names]
@@ -659,8 +890,10 @@ def print_report(report: dict) -> None:
     say()
     say("Memory (RSS MB) at start (after warm-up) -> end")
     mem_rows = []
-    for label, run in (("ours", report.get("ours")), *((f"capacity {k}", v) for k, v in
-                                                         report.get("capacity", {}).items())):
+    for label, run in (
+        ("ours", report.get("ours")),
+        *((f"capacity {k}", v) for k, v in report.get("capacity", {}).items()),
+    ):
         if isinstance(run, dict) and "rss_mb_start" in run:
             for name in run["rss_mb_start"]:
                 mem_rows.append((label, name, fmt(run["rss_mb_start"][name]), fmt(run["rss_mb_end"].get(name))))
@@ -670,9 +903,21 @@ def print_report(report: dict) -> None:
 
     say()
     say("Targets")
-    say(common.table(("target", "wanted", "value", "met", "note"),
-                     [(row["target"], row["wanted"], fmt(row["value"], 2), "info" if row["met"] is None else
-                       fmt(bool(row["met"])), row["note"]) for row in report["targets"]]))
+    say(
+        common.table(
+            ("target", "wanted", "value", "met", "note"),
+            [
+                (
+                    row["target"],
+                    row["wanted"],
+                    fmt(row["value"], 2),
+                    "info" if row["met"] is None else fmt(bool(row["met"])),
+                    row["note"],
+                )
+                for row in report["targets"]
+            ],
+        )
+    )
 
 
 def strip_private(value):
@@ -693,8 +938,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--viewers", default="1,10,50", help="viewer counts, in order (default 1,10,50)")
     parser.add_argument("--parts", default="direct,ours,capacity,seed", help="which parts to run")
     parser.add_argument("--warmup", type=float, help="seconds ignored at the start of each phase (default 3; quick 2)")
-    parser.add_argument("--seed-rss-limit-mb", type=float, default=2500.0,
-                        help="cut a seed phase short when the seed's RSS passes this (its queues are unbounded)")
+    parser.add_argument(
+        "--seed-rss-limit-mb",
+        type=float,
+        default=2500.0,
+        help="cut a seed phase short when the seed's RSS passes this (its queues are unbounded)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, the 720p clip)")
     parser.add_argument("--direct-clip", type=Path, help=argparse.SUPPRESS)  # the direct loop's child process
     parser.add_argument("--direct-out", type=Path, help=argparse.SUPPRESS)
@@ -716,10 +965,19 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="facestream-bench-pipeline-"))
     load_before = common.load_average()
-    report: dict = {"bench": "pipeline", "quick": args.quick, "seconds": seconds, "warmup_s": warmup,
-                    "viewers": viewers, "load_before": load_before, "workdir": str(workdir) if args.keep else None}
-    say(f"pipeline bench: {seconds:.0f} s per phase, viewers {viewers}, load average {load_before}, "
-        f"temp folder {workdir}")
+    report: dict = {
+        "bench": "pipeline",
+        "quick": args.quick,
+        "seconds": seconds,
+        "warmup_s": warmup,
+        "viewers": viewers,
+        "load_before": load_before,
+        "workdir": str(workdir) if args.keep else None,
+    }
+    say(
+        f"pipeline bench: {seconds:.0f} s per phase, viewers {viewers}, load average {load_before}, "
+        f"temp folder {workdir}"
+    )
     try:
         clip = workdir / "hamilton_720p.mp4"
         fps, frame_count = make_clip(common.CLIP, clip)
@@ -731,22 +989,37 @@ def main(argv: list[str] | None = None) -> int:
             direct = run_direct(clip, workdir, 5 if args.quick else 1)
             report["direct"] = direct
         if "ours" in parts:
-            report["ours"] = run_ours("ours", clip, workdir, {"workers": 2, "every_n": 2}, viewers, seconds, warmup,
-                                      fps, frame_count, direct)
+            report["ours"] = run_ours(
+                "ours", clip, workdir, {"workers": 2, "every_n": 2}, viewers, seconds, warmup, fps, frame_count, direct
+            )
         if "capacity" in parts:
             report["capacity"] = {}
             for workers in (1, 2):
-                say(f"  capacity: WORKERS={workers} EVERY_N=1, {CAPACITY_CAMERAS} cameras, no viewer, "
-                    f"{seconds:.0f} s ...")
-                run = run_ours(f"capacity{workers}", clip, workdir, {"workers": workers, "every_n": 1}, [], seconds,
-                               warmup, fps, frame_count, direct, cameras=CAPACITY_CAMERAS)
+                say(
+                    f"  capacity: WORKERS={workers} EVERY_N=1, {CAPACITY_CAMERAS} cameras, no viewer, "
+                    f"{seconds:.0f} s ..."
+                )
+                run = run_ours(
+                    f"capacity{workers}",
+                    clip,
+                    workdir,
+                    {"workers": workers, "every_n": 1},
+                    [],
+                    seconds,
+                    warmup,
+                    fps,
+                    frame_count,
+                    direct,
+                    cameras=CAPACITY_CAMERAS,
+                )
                 phase = run["phases"]["0"]
                 run["analysis"] = phase["analysis"]
                 run["cameras"] = CAPACITY_CAMERAS
                 run["analysed_fps"] = phase["analysed_fps_all_cameras"]
                 run["infer_cores"] = phase["infer_cores"]
-                run["analysed_per_infer_cpu_s"] = (run["analysed_fps"] / run["infer_cores"]
-                                                   if run["analysed_fps"] and run["infer_cores"] else None)
+                run["analysed_per_infer_cpu_s"] = (
+                    run["analysed_fps"] / run["infer_cores"] if run["analysed_fps"] and run["infer_cores"] else None
+                )
                 report["capacity"][f"workers{workers}"] = run
             w1 = report["capacity"]["workers1"]["analysed_fps"]
             w2 = report["capacity"]["workers2"]["analysed_fps"]
@@ -757,8 +1030,9 @@ def main(argv: list[str] | None = None) -> int:
                 if per_cpu and direct.get("cpu_cores"):
                     report["capacity"]["worker_vs_direct_per_cpu_s"] = per_cpu / (direct["fps"] / direct["cpu_cores"])
         if "seed" in parts:
-            report["seed"] = run_seed(clip, workdir, viewers, seconds, warmup, fps, frame_count,
-                                      args.seed_rss_limit_mb, direct)
+            report["seed"] = run_seed(
+                clip, workdir, viewers, seconds, warmup, fps, frame_count, args.seed_rss_limit_mb, direct
+            )
         report["load_after"] = common.load_average()
         report["targets"] = target_rows(report)
         print_report(report)

@@ -183,8 +183,9 @@ class Seed:
                 yield (
                     b"--frame\r\nContent-Type: image/jpeg\r\n"
                     + f"Content-Length: {len(body)}\r\nX-Frame-Id: {frame_id}\r\n"
-                      f"X-Capture-Time: {capture_ts:.6f}\r\n\r\n".encode()
-                    + body + b"\r\n"
+                    f"X-Capture-Time: {capture_ts:.6f}\r\n\r\n".encode()
+                    + body
+                    + b"\r\n"
                 )
         finally:
             with self.lock:
@@ -290,11 +291,21 @@ def report(seed: Seed, args: argparse.Namespace) -> None:
         view = common.stream_figures(fleet, window, seed.fps)
         stats["self_view"] = view
         latency = view["latency_ms"]
-        rows.append(("latency p50/p95", f"{common.fmt(latency['p50'])}/{common.fmt(latency['p95'])} ms",
-                     f"first third p50 {common.fmt(latency['first_third_p50'])}, "
-                     f"last third p50 {common.fmt(latency['last_third_p50'])} ms"))
-        rows.append(("viewer fps", common.fmt(view["fps_per_viewer"]["median"]),
-                     f"{common.fmt(view['pct_of_source_fps']['median'])}% of source"))
+        rows.append(
+            (
+                "latency p50/p95",
+                f"{common.fmt(latency['p50'])}/{common.fmt(latency['p95'])} ms",
+                f"first third p50 {common.fmt(latency['first_third_p50'])}, "
+                f"last third p50 {common.fmt(latency['last_third_p50'])} ms",
+            )
+        )
+        rows.append(
+            (
+                "viewer fps",
+                common.fmt(view["fps_per_viewer"]["median"]),
+                f"{common.fmt(view['pct_of_source_fps']['median'])}% of source",
+            )
+        )
     print(f"seed baseline after {uptime:.1f} s (video {args.video}):")
     print(common.table(("figure", "value", "note"), rows))
     common.emit_json({"bench": "seed_baseline", **stats})

@@ -44,9 +44,10 @@ import cv2  # noqa: E402
 
 from services.broker.tracker import CameraTracker  # noqa: E402
 from services.infer.analyzer import CorruptFrame, analyze  # noqa: E402
-from services.infer.known_faces import load_gallery  # noqa: E402
-from services.infer.matcher import UNKNOWN, Gallery  # noqa: E402
+from shared.bus.schema import UNKNOWN  # noqa: E402
 from shared.config import Settings, load_config  # noqa: E402
+from shared.faces.gallery import load_gallery  # noqa: E402
+from shared.faces.matcher import Gallery  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 ENROLLED_PER_PERSON = 3
@@ -130,15 +131,23 @@ def score(shown: dict[int, list[str]], expected: str | None) -> dict:
     named_as = {track: {name for name in names if name != UNKNOWN} for track, names in tracks.items()}
     if expected is None:
         wrong = [track for track, names in named_as.items() if names]
-        return {"tracks": len(tracks), "strangers_named": len(wrong),
-                "strangers_named_pct": round(100.0 * len(wrong) / max(1, len(tracks)), 2),
-                "named_as": dict(Counter(name for names in named_as.values() for name in names))}
+        return {
+            "tracks": len(tracks),
+            "strangers_named": len(wrong),
+            "strangers_named_pct": round(100.0 * len(wrong) / max(1, len(tracks)), 2),
+            "named_as": dict(Counter(name for names in named_as.values() for name in names)),
+        }
     right = [track for track, names in named_as.items() if names == {expected}]
     wrong_name = [track for track, names in named_as.items() if names - {expected}]
     frames_named = sum(names.count(expected) for names in tracks.values())
     frames = sum(len(names) for names in tracks.values())
-    return {"tracks": len(tracks), "right": len(right), "right_pct": round(100.0 * len(right) / max(1, len(tracks)), 2),
-            "wrong_name": len(wrong_name), "frames_named_pct": round(100.0 * frames_named / max(1, frames), 2)}
+    return {
+        "tracks": len(tracks),
+        "right": len(right),
+        "right_pct": round(100.0 * len(right) / max(1, len(tracks)), 2),
+        "wrong_name": len(wrong_name),
+        "frames_named_pct": round(100.0 * frames_named / max(1, frames), 2),
+    }
 
 
 def main() -> int:
@@ -154,8 +163,10 @@ def main() -> int:
     known, strangers = lfw_people(args.data)
     enrolled = {name: images[:ENROLLED_PER_PERSON] for name, images in known.items()}
     bill = sorted((args.data / "video_bill_clinton" / "reference" / "Bill_Clinton").glob("*.jpg"))
-    hamilton_people = {folder.name: sorted(folder.iterdir())
-                       for folder in sorted((args.data / "video_hamilton" / "reference").iterdir())}
+    hamilton_people = {
+        folder.name: sorted(folder.iterdir())
+        for folder in sorted((args.data / "video_hamilton" / "reference").iterdir())
+    }
     limit = 300 if args.quick else None
     report: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="facestream-video-tracks-") as scratch:
@@ -163,27 +174,54 @@ def main() -> int:
         lfw_gallery = build_gallery({**enrolled, "Bill_Clinton": bill}, workdir / "lfw")
         lfw_only = build_gallery(enrolled, workdir / "lfw-only")
         runs = [
-            ("bill", frames_of_clip(args.data / "video_bill_clinton" / "Bill_Clinton.avi", limit), lfw_gallery,
-             "Bill_Clinton"),
-            ("strangers", frames_of_photos(strangers[:100] if args.quick else strangers, frames_each=4),
-             lfw_gallery, None),
-            ("hamilton", frames_of_clip(args.data / "video_hamilton" / "short_hamilton_clip.mp4", limit),
-             build_gallery(hamilton_people, workdir / "hamilton"), "Lin_Manuel_Miranda"),
-            ("bill_unenrolled", frames_of_clip(args.data / "video_bill_clinton" / "Bill_Clinton.avi", limit),
-             lfw_only, None),
-            ("hamilton_unenrolled", frames_of_clip(args.data / "video_hamilton" / "short_hamilton_clip.mp4", limit),
-             lfw_only, None),
+            (
+                "bill",
+                frames_of_clip(args.data / "video_bill_clinton" / "Bill_Clinton.avi", limit),
+                lfw_gallery,
+                "Bill_Clinton",
+            ),
+            (
+                "strangers",
+                frames_of_photos(strangers[:100] if args.quick else strangers, frames_each=4),
+                lfw_gallery,
+                None,
+            ),
+            (
+                "hamilton",
+                frames_of_clip(args.data / "video_hamilton" / "short_hamilton_clip.mp4", limit),
+                build_gallery(hamilton_people, workdir / "hamilton"),
+                "Lin_Manuel_Miranda",
+            ),
+            (
+                "bill_unenrolled",
+                frames_of_clip(args.data / "video_bill_clinton" / "Bill_Clinton.avi", limit),
+                lfw_only,
+                None,
+            ),
+            (
+                "hamilton_unenrolled",
+                frames_of_clip(args.data / "video_hamilton" / "short_hamilton_clip.mp4", limit),
+                lfw_only,
+                None,
+            ),
         ]
         for label, frames, gallery, expected in runs:
             shown, seen, encoded, seconds = run_tracks(frames, gallery, settings)
-            report[label] = {**score(shown, expected), "faces_seen": seen, "faces_encoded": encoded,
-                             "encoded_pct": round(100.0 * encoded / max(1, seen), 1), "seconds": round(seconds, 1)}
+            report[label] = {
+                **score(shown, expected),
+                "faces_seen": seen,
+                "faces_encoded": encoded,
+                "encoded_pct": round(100.0 * encoded / max(1, seen), 1),
+                "seconds": round(seconds, 1),
+            }
             if label == "hamilton":  # no per-face truth: other people appear too
                 report[label]["note"] = "not scored: the clip shows other people as well"
     print(f"{'clip':20} {'tracks':>6} {'right %':>8} {'strangers named %':>18} {'faces encoded %':>16}")
     for label, row in report.items():
-        print(f"{label:20} {row['tracks']:>6} {row.get('right_pct', ''):>8} {row.get('strangers_named_pct', ''):>18} "
-              f"{row['encoded_pct']:>16}")
+        print(
+            f"{label:20} {row['tracks']:>6} {row.get('right_pct', ''):>8} {row.get('strangers_named_pct', ''):>18} "
+            f"{row['encoded_pct']:>16}"
+        )
     print("JSON " + json.dumps({"bench": "video_tracks", "quick": args.quick, "results": report}))
     return 0
 

@@ -60,7 +60,7 @@ echo "==> installing face_recognition (without its dlib dependency: installed ab
 "${PIP[@]}" install -q --no-deps face_recognition==1.3.0
 [ "$DEV" = 1 ] && "${PIP[@]}" install -q -r requirements-dev.txt
 "$VENV/bin/python" -c '
-from services.infer import facelib
+from shared.faces import facelib
 facelib.load()
 import dlib
 print("==> face_recognition works; dlib", dlib.__version__, "BLAS:", getattr(dlib, "DLIB_USE_BLAS", "?"), "AVX:", getattr(dlib, "USE_AVX_INSTRUCTIONS", "?"))

@@ -1,16 +1,52 @@
-"""Face boxes as the bus carries them, (x, y, w, h) normalised to 0..1, and matching them up.
+"""Face boxes: one pixel type, one normalised type, a named converter each way, and matching them up.
 
-Workers and the tracker both ask "which box of this frame is which box of
-the last one?"; one answer here keeps them agreeing.
+dlib finds faces in pixels, as ``(top, right, bottom, left)``; the bus carries
+them as ``(x, y, width, height)`` fractions of the frame, so a box means the
+same on a frame of any size. Every conversion goes through
+:func:`to_normalised` and :func:`to_pixels`, so no module does the arithmetic
+its own way. Workers and the tracker both ask "which box of this frame is
+which box of the last one?"; one answer here keeps them agreeing.
 """
 
 from __future__ import annotations
 
-Box = tuple[float, float, float, float]
-"""x, y, width, height, as fractions of the frame's width and height."""
+PixelBox = tuple[int, int, int, int]
+"""top, right, bottom, left, in pixels of one image: dlib's and face_recognition's order."""
+
+NormBox = tuple[float, float, float, float]
+"""x, y, width, height, as fractions of the frame's width and height: the bus's order."""
 
 
-def iou(a: Box, b: Box) -> float:
+def to_normalised(box: PixelBox, width: int, height: int) -> NormBox:
+    """The pixel box as fractions of a ``width`` x ``height`` image."""
+    top, right, bottom, left = box
+    return (left / width, top / height, (right - left) / width, (bottom - top) / height)
+
+
+def to_pixels(box: NormBox, width: int, height: int) -> PixelBox:
+    """The normalised box in pixels of a ``width`` x ``height`` image (truncated, like drawing needs)."""
+    x, y, w, h = box
+    return (int(y * height), int((x + w) * width), int((y + h) * height), int(x * width))
+
+
+def scale_up(box: PixelBox, factor: float, width: int, height: int) -> PixelBox:
+    """A box found on a copy shrunk by ``factor``, in pixels of the ``width`` x ``height`` original, kept inside it."""
+    top, right, bottom, left = box
+    return (
+        max(0, int(top / factor)),
+        min(width, int(right / factor)),
+        min(height, int(bottom / factor)),
+        max(0, int(left / factor)),
+    )
+
+
+def pixel_area(box: PixelBox) -> int:
+    """How many pixels a box covers: the largest face of a photo is the one with the largest area."""
+    top, right, bottom, left = box
+    return max(0, bottom - top) * max(0, right - left)
+
+
+def iou(a: NormBox, b: NormBox) -> float:
     """Intersection over union of two boxes: 1 for the same box, 0 for boxes that do not touch."""
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
@@ -22,7 +58,7 @@ def iou(a: Box, b: Box) -> float:
     return overlap / (aw * ah + bw * bh - overlap)
 
 
-def associate(new: list[Box], old: list[Box], min_iou: float) -> list[tuple[int, int]]:
+def associate(new: list[NormBox], old: list[NormBox], min_iou: float) -> list[tuple[int, int]]:
     """Pairs (index in new, index in old) of boxes that are the same face, best overlaps first.
 
     Greedy on IoU: with the handful of faces a camera shows, it gives the same
@@ -46,7 +82,7 @@ def associate(new: list[Box], old: list[Box], min_iou: float) -> list[tuple[int,
     return pairs
 
 
-def moved(box: Box, motion: tuple[float, float], seconds: float) -> Box:
+def moved(box: NormBox, motion: tuple[float, float], seconds: float) -> NormBox:
     """The box shifted by its motion (fractions of the frame per second) over ``seconds``."""
     x, y, w, h = box
     return (x + motion[0] * seconds, y + motion[1] * seconds, w, h)

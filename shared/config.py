@@ -23,6 +23,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+DEFAULT_NAME_RATIO = 0.76
+"""Largest cohort ratio still named (the NAME_RATIO setting): ~96% of known faces named, ~1% of strangers, on LFW
+with 3 photos each (bench/accuracy.py; the rule is in shared/faces/matcher.py)."""
+
 CAMERA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _NAMED_SOURCE = re.compile(r"^([A-Za-z0-9_-]{1,32})=(.+)$")
 
@@ -62,7 +66,9 @@ class Settings(BaseSettings):
             "one; 'none' starts with no camera."
         ),
     )
-    faces_dir: Path = Field(Path("faces"), description="Folder of known people: faces/<Name>/*.jpg or faces/<Name>.jpg.")
+    faces_dir: Path = Field(
+        Path("faces"), description="Folder of known people: faces/<Name>/*.jpg or faces/<Name>.jpg."
+    )
     data_dir: Path = Field(Path("data"), description="Folder facestream writes to: encoding cache, run files, logs.")
     workers: int = Field(
         default_factory=lambda: max(1, os.cpu_count() or 1),
@@ -75,14 +81,22 @@ class Settings(BaseSettings):
     min_detect_width: int = Field(
         320, ge=32, le=8192, description="Never detect on an image narrower than this (px), whatever 'scale' says."
     )
-    upsample: int = Field(1, ge=0, le=3, description="Times HOG/CNN detection upsamples the image (finds smaller faces, costs ~4x each).")
-    detector: Literal["hog", "cnn"] = Field("hog", description="Face detector: 'hog' (fast on CPU) or 'cnn' (more accurate, slow on CPU).")
+    upsample: int = Field(
+        1, ge=0, le=3, description="Times HOG/CNN detection upsamples the image (finds smaller faces, costs ~4x each)."
+    )
+    detector: Literal["hog", "cnn"] = Field(
+        "hog", description="Face detector: 'hog' (fast on CPU) or 'cnn' (more accurate, slow on CPU)."
+    )
     tolerance: float = Field(
-        0.6, gt=0.0, lt=2.0,
+        0.6,
+        gt=0.0,
+        lt=2.0,
         description="Outer bound: a face farther than this from every photo of a person is never named as them.",
     )
     name_ratio: float = Field(
-        0.76, gt=0.3, lt=1.5,
+        DEFAULT_NAME_RATIO,
+        gt=0.3,
+        lt=1.5,
         description=(
             "Name a face only if it is at most this fraction as far from the person (with 3 photos) as from its "
             "3 nearest background faces; lower names fewer strangers and fewer known faces."
@@ -92,15 +106,20 @@ class Settings(BaseSettings):
         None,
         description=(
             "Encodings (.npy, float32, n x 128) of faces of people nobody enrols, that a face is compared with "
-            "before it is named; default: the set shipped in services/infer/background/."
+            "before it is named; default: the set shipped in shared/faces/background/."
         ),
     )
     reencode_s: float = Field(
-        1.0, ge=0.0, le=60.0,
+        1.0,
+        ge=0.0,
+        le=60.0,
         description="A tracked face is encoded again after this long (s); sooner while its name is unsure.",
     )
     track_iou: float = Field(
-        0.3, gt=0.0, lt=1.0, description="Boxes overlapping at least this much (IoU) in consecutive frames are one face."
+        0.3,
+        gt=0.0,
+        lt=1.0,
+        description="Boxes overlapping at least this much (IoU) in consecutive frames are one face.",
     )
     track_max_age_s: float = Field(1.0, gt=0.0, le=60.0, description="A face unseen for this long (s) loses its track.")
     adaptive_rate: bool = Field(
@@ -112,18 +131,31 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description="HTTP port of the web service.")
     bind: str = Field("0.0.0.0", description="Address the web service listens on.")
     broker_host: str = Field("127.0.0.1", description="Host where services reach the broker.")
-    broker_bind: str = Field("127.0.0.1", description="Address the broker's sockets listen on ('0.0.0.0' for remote workers).")
+    broker_bind: str = Field(
+        "127.0.0.1", description="Address the broker's sockets listen on ('0.0.0.0' for remote workers)."
+    )
     bus_port: int = Field(
-        5550, ge=1, le=65533,
-        description="First of three broker ports: +0 publishers connect, +1 subscribers connect, +2 workers ask for frames.",
+        5550,
+        ge=1,
+        le=65533,
+        description=(
+            "First of three broker ports: +0 publishers connect, +1 subscribers connect, +2 workers ask for frames."
+        ),
     )
     jpeg_quality: int = Field(80, ge=10, le=100, description="JPEG quality of published frames.")
-    max_frame_age_s: float = Field(1.0, gt=0.0, description="The dispatcher never hands out a frame older than this (s).")
-    worker_silence_s: float = Field(3.0, gt=0.0, description="A worker silent this long is taken for dead by the dispatcher (s).")
+    max_frame_age_s: float = Field(
+        1.0, gt=0.0, description="The dispatcher never hands out a frame older than this (s)."
+    )
+    worker_silence_s: float = Field(
+        3.0, gt=0.0, description="A worker silent this long is taken for dead by the dispatcher (s)."
+    )
     web_threads: int = Field(128, ge=4, le=4096, description="Web server threads: each viewer's stream holds one.")
     api_token: str | None = Field(
-        None, min_length=16,
-        description="Bearer token for API calls that change or export faces; made and saved in DATA_DIR/api-token if unset.",
+        None,
+        min_length=16,
+        description=(
+            "Bearer token for API calls that change or export faces; made and saved in DATA_DIR/api-token if unset."
+        ),
     )
     max_upload_mb: float = Field(10.0, gt=0.0, le=200.0, description="Largest upload accepted by the API (MB).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")

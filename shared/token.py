@@ -50,8 +50,25 @@ def api_token(settings: Settings) -> str:
     return token
 
 
+def client_token(given: str | None, data_dir: Path | None) -> str | None:
+    """The token a client sends: the one given, else API_TOKEN, else the one the launcher saved in DATA_DIR.
+
+    Read without making one: a client must never invent a token the server does not know.
+    """
+    if given:
+        return given.strip()
+    if os.environ.get("API_TOKEN"):
+        return os.environ["API_TOKEN"].strip()
+    if data_dir is None:
+        return None
+    try:
+        return (data_dir / TOKEN_FILE).read_text().strip() or None
+    except OSError:
+        return None
+
+
 def token_matches(expected: str, header: str | None) -> bool:
     """Whether an Authorization header carries the token (compared in constant time)."""
     if not header or not header.startswith("Bearer "):
         return False
-    return hmac.compare_digest(header[len("Bearer "):].strip().encode(), expected.encode())
+    return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), expected.encode())

@@ -18,9 +18,10 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESTREAM_TEST_DATA", ROOT.parent / "shared" / "data")).resolve()
@@ -121,7 +122,7 @@ class Pipeline:
     process: subprocess.Popen | None = None
 
     @classmethod
-    def configure(cls, workdir: Path, **settings: str) -> "Pipeline":
+    def configure(cls, workdir: Path, **settings: str) -> Pipeline:
         """Settings as environment variables; ports and folders default to fresh ones under ``workdir``."""
         env = {key: value for key, value in os.environ.items() if key not in ("CONFIG_FILE",)}
         env.update(
@@ -164,6 +165,7 @@ class Pipeline:
 
     def wait_for_workers(self, count: int, timeout_s: float = 60.0) -> None:
         """Wait until the dispatcher hears from ``count`` inference workers (their models are loaded)."""
+
         def workers_known() -> bool:
             for line in self.get("/metrics")[1].decode().splitlines():
                 if line.startswith("facestream_workers "):

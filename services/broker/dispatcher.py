@@ -8,11 +8,10 @@ import time
 
 import zmq
 
-from services.broker import dispatch_protocol as protocol
 from services.broker.scheduler import Assignment, FrameScheduler
 from services.broker.tracker import CameraTracker
-from shared import schema
-from shared.bus import Publisher, Subscriber
+from shared.bus import schema
+from shared.bus.sockets import Publisher, Subscriber
 from shared.config import Settings
 from shared.log import RateLimitedLog
 
@@ -75,11 +74,11 @@ class Dispatcher:
         while self._workers.poll(0):
             identity, *parts = self._workers.recv_multipart()
             try:
-                message = protocol.parse_worker_message(parts)
+                message = schema.parse_worker_message(parts)
             except schema.SchemaError as error:
                 self._bad.warning("dropped malformed worker message", str(error))
                 continue
-            if isinstance(message, protocol.DoneMessage):
+            if isinstance(message, schema.DoneMessage):
                 self._publish_result(message)
             else:
                 self.scheduler.worker_ready(identity, message.seq, now)
@@ -92,26 +91,31 @@ class Dispatcher:
             )
         return self.trackers[camera]
 
-    def _publish_result(self, done: protocol.DoneMessage) -> None:
+    def _publish_result(self, done: schema.DoneMessage) -> None:
         faces = self.tracker(done.camera).update(done.detections, done.capture_ts)
         self._publisher.send(
             schema.FACES,
             done.camera,
             schema.Result(
-                camera=done.camera, frame_id=done.frame_id, capture_ts=done.capture_ts, worker=done.worker,
-                width=done.width, height=done.height, faces=faces, timings=done.timings,
-                published_ts=time.time(), encoded=sum(d.name is not None for d in done.detections),
+                camera=done.camera,
+                frame_id=done.frame_id,
+                capture_ts=done.capture_ts,
+                worker=done.worker,
+                width=done.width,
+                height=done.height,
+                faces=faces,
+                timings=done.timings,
+                published_ts=time.time(),
+                encoded=sum(d.name is not None for d in done.detections),
             ),
         )
 
     def _send(self, assignment: Assignment) -> None:
         header = assignment.frame.header
         hints = self.tracker(header.camera).hints(header.ts)
-        body = schema.pack(protocol.WorkMessage(seq=assignment.seq, tracks=hints))
+        body = schema.pack(schema.WorkMessage(seq=assignment.seq, tracks=hints))
         try:
-            self._workers.send_multipart(
-                [assignment.worker, protocol.WORK, body, *assignment.frame.parts], copy=False
-            )
+            self._workers.send_multipart([assignment.worker, schema.WORK, body, *assignment.frame.parts], copy=False)
         except zmq.ZMQError as error:  # EHOSTUNREACH: the worker went away
             log.warning("worker %s is gone (%s); frame goes back to the queue", assignment.worker, error)
             self.scheduler.worker_lost(assignment.worker)

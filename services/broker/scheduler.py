@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.schema import FrameHeader
+from shared.bus.schema import FrameHeader
 
 
 @dataclass
@@ -48,9 +48,7 @@ class _Counters:
 class FrameScheduler:
     """Pairs idle workers with the newest due frame of each camera, round-robin."""
 
-    def __init__(
-        self, every_n: int, max_frame_age_s: float, worker_silence_s: float, adaptive: bool = False
-    ) -> None:
+    def __init__(self, every_n: int, max_frame_age_s: float, worker_silence_s: float, adaptive: bool = False) -> None:
         self.every_n = every_n
         self.adaptive = adaptive
         self.max_frame_age_s = max_frame_age_s

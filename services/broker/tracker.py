@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
-from services.broker.dispatch_protocol import Detection, TrackHint
-from services.infer.matcher import UNKNOWN
-from shared import schema
-from shared.boxes import Box, associate, moved
+from shared.boxes import NormBox, associate, moved
+from shared.bus import schema
+from shared.bus.schema import UNKNOWN, Detection, TrackHint
 
 VOTES_KEPT = 5
 """Encodings of a track that count in its vote: about the last five seconds at the default re-encode pace."""
@@ -45,7 +44,7 @@ class Vote:
     distance: float | None
     confidence: float
     leaning: str | None = None
-    """The person the encoding is near enough to keep a track named as (see matcher.Match.leaning)."""
+    """The person the encoding is near enough to keep a track named as (see shared.faces.matcher.Match.leaning)."""
 
 
 @dataclass
@@ -53,7 +52,7 @@ class Track:
     """One face followed over time on one camera."""
 
     track_id: int
-    box: Box
+    box: NormBox
     seen_ts: float
     encoded_ts: float = float("-inf")
     motion: tuple[float, float] = (0.0, 0.0)
@@ -67,7 +66,7 @@ class Track:
 
         A name is given by :meth:`strict_verdict`. Once given, it is kept while
         most of the kept encodings still *lean* to the person (near enough by
-        the looser per-frame limit of a track, matcher.TRACK_FRAME_RATIO): a
+        the looser per-frame limit of a track, shared.faces.matcher.TRACK_FRAME_RATIO): a
         face that tilts away for half a second keeps its name instead of
         flickering to Unknown, and a different person's face, which does not
         lean, loses it within a few encodings.
@@ -83,8 +82,12 @@ class Track:
         return Vote(
             self.kept_name,
             round(sum(distances) / len(distances), 4) if distances else None,
-            round(max(UNDECIDED_CONFIDENCE, sum(v.confidence for v in named) / len(named)) if named
-                  else UNDECIDED_CONFIDENCE, 1),
+            round(
+                max(UNDECIDED_CONFIDENCE, sum(v.confidence for v in named) / len(named))
+                if named
+                else UNDECIDED_CONFIDENCE,
+                1,
+            ),
             self.kept_name,
         )
 
@@ -131,11 +134,11 @@ class Track:
         due_after_s = reencode_s / UNKNOWN_RECHECKS if verdict.name == UNKNOWN else reencode_s
         return not settled or capture_ts - self.encoded_ts >= due_after_s
 
-    def predicted(self, capture_ts: float) -> Box:
+    def predicted(self, capture_ts: float) -> NormBox:
         """Where the box should be at that capture time, moving as it has been."""
         return moved(self.box, self.motion, max(-MAX_MOTION_DT_S, min(MAX_MOTION_DT_S, capture_ts - self.seen_ts)))
 
-    def observe(self, box: Box, capture_ts: float) -> None:
+    def observe(self, box: NormBox, capture_ts: float) -> None:
         """Move the track to a newer detection and update its motion; older detections do not move it."""
         dt = capture_ts - self.seen_ts
         if dt <= 0:
@@ -210,8 +213,12 @@ class CameraTracker:
             track.kept_name = None if verdict.name == UNKNOWN else verdict.name
             faces.append(
                 schema.Face(
-                    box=detection.box, name=verdict.name, distance=verdict.distance,
-                    confidence=verdict.confidence, track_id=track.track_id, motion=track.motion,
+                    box=detection.box,
+                    name=verdict.name,
+                    distance=verdict.distance,
+                    confidence=verdict.confidence,
+                    track_id=track.track_id,
+                    motion=track.motion,
                 )
             )
         self._expire(capture_ts)

@@ -1,140 +1,37 @@
-"""The capture service: one process per camera, publishing JPEG frames on the bus.
-
-Each frame is JPEG-encoded once here; everything downstream (workers, web
-viewers, other subscribers) shares those bytes.
-"""
+"""The capture service: one process per camera (``--camera NAME`` from SOURCE), publishing JPEG frames on the bus."""
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
-import time
 
-import cv2
-
-from services.capture.source import Backoff, FrameSource
-from shared import schema
-from shared.bus import Publisher
-from shared.config import Camera, ConfigError, Settings, load_config
-from shared.log import setup_logging
-
-STATUS_INTERVAL_S = 1.0
+from services.capture.service import CaptureService
+from shared.config import Camera, Settings
+from shared.process import StartupError, run_service
 
 
-class CaptureService:
-    """Reads one camera, publishes its frames and, once a second, its status."""
-
-    def __init__(self, settings: Settings, camera: Camera, stop: threading.Event) -> None:
-        self.settings = settings
-        self.camera = camera
-        self.stop = stop
-        self.source = FrameSource(camera.uri)
-        self.publisher = Publisher(settings)
-        self.frame_id = 0
-        self.width = 0
-        self.height = 0
-        self.last_frame_ts = 0.0
-        self._next_status = 0.0
-        self._fps_window: list[float] = []
-        self.log = setup_logging(f"capture[{camera.name}]", settings.log_level)
-
-    def run(self) -> None:
-        """Capture until stopped, reopening the source whenever it fails."""
-        backoff = Backoff()
-        while not self.stop.is_set():
-            if not self.source.open():
-                self._no_signal(f"cannot open {self.camera.uri}", backoff)
-                continue
-            self.log.info("opened %s (%.2f fps)", self.camera.uri, self.source.fps)
-            backoff.reset()
-            while not self.stop.is_set():
-                frame = self.source.read()
-                if frame is None:
-                    break
-                self._publish(frame)
-            if not self.stop.is_set():
-                self._no_signal(f"{self.camera.uri} stopped giving frames", backoff)
-        self.source.close()
-        self.publisher.close()
-
-    def _publish(self, frame) -> None:
-        captured_at = time.time()
-        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.settings.jpeg_quality])
-        if not ok:
-            self.log.warning("JPEG encoding failed for frame %d; skipped", self.frame_id)
-            return
-        self.height, self.width = frame.shape[:2]
-        header = schema.FrameHeader(
-            camera=self.camera.name, frame_id=self.frame_id, ts=captured_at, width=self.width, height=self.height
-        )
-        self.publisher.send_frame(header, jpeg.data)
-        self.frame_id += 1
-        self.last_frame_ts = captured_at
-        self._fps_window.append(captured_at)
-        if len(self._fps_window) > 60:
-            self._fps_window.pop(0)
-        if time.monotonic() >= self._next_status:
-            self._send_status("live", "")
-
-    def _measured_fps(self) -> float:
-        window = self._fps_window
-        if len(window) < 2 or window[-1] <= window[0]:
-            return 0.0
-        return (len(window) - 1) / (window[-1] - window[0])
-
-    def _send_status(self, state: str, message: str) -> None:
-        self._next_status = time.monotonic() + STATUS_INTERVAL_S
-        self.publisher.send(
-            schema.STATUS,
-            self.camera.name,
-            schema.Status(
-                camera=self.camera.name,
-                state=state,  # type: ignore[arg-type]
-                source=self.camera.uri,
-                fps=round(self._measured_fps() if state == "live" else 0.0, 2),
-                width=self.width,
-                height=self.height,
-                last_frame_ts=self.last_frame_ts,
-                frames=self.frame_id,
-                message=message,
-            ),
-        )
-
-    def _no_signal(self, reason: str, backoff: Backoff) -> None:
-        pause = backoff.next_pause()
-        self.log.warning("no signal: %s; retrying in %.1f s", reason, pause)
-        self._fps_window.clear()
-        deadline = time.monotonic() + pause
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            self._send_status("no_signal", reason)
-            self.stop.wait(min(STATUS_INTERVAL_S, max(0.0, deadline - time.monotonic())))
+def chosen_camera(settings: Settings, name: str | None) -> Camera:
+    """The camera of that name in SOURCE (the first if no name is given)."""
+    cameras = {camera.name: camera for camera in settings.cameras}
+    if not cameras:
+        raise StartupError("no camera configured (set SOURCE)")
+    chosen = name or next(iter(cameras))
+    if chosen not in cameras:
+        raise StartupError(f"SOURCE names no camera {chosen!r} (it has {sorted(cameras)})")
+    return cameras[chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the capture of the camera named on the command line (or the first one)."""
+    """Capture the camera named on the command line until stopped."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--camera", help="camera name from SOURCE (default: the first)")
     args = parser.parse_args(argv)
-    try:
-        settings = load_config()
-    except ConfigError as error:
-        print(f"capture: {error}", file=sys.stderr)
-        return 2
-    cameras = {camera.name: camera for camera in settings.cameras}
-    if not cameras:
-        print("capture: no camera configured (set SOURCE)", file=sys.stderr)
-        return 2
-    name = args.camera or next(iter(cameras))
-    if name not in cameras:
-        print(f"capture: SOURCE names no camera {name!r} (it has {sorted(cameras)})", file=sys.stderr)
-        return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    CaptureService(settings, cameras[name], stop).run()
-    return 0
+
+    def serve(settings: Settings, stop: threading.Event) -> None:
+        CaptureService(settings, chosen_camera(settings, args.camera), stop).run()
+
+    return run_service("capture", serve)
 
 
 if __name__ == "__main__":

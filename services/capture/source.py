@@ -10,35 +10,17 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from shared.sources import classify
+
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 30.0
 MAX_SANE_FPS = 240.0
-
-
-@dataclass(frozen=True)
-class SourceKind:
-    """How a source URI is opened and paced."""
-
-    target: int | str
-    is_file: bool
-
-
-def classify(uri: str) -> SourceKind:
-    """Tell a camera index from a file from a stream URL."""
-    text = uri.strip()
-    if text.isdigit():
-        return SourceKind(int(text), is_file=False)
-    if "://" in text and not text.startswith("file://"):
-        return SourceKind(text, is_file=False)
-    path = text.removeprefix("file://")
-    return SourceKind(str(Path(path).expanduser()), is_file=True)
 
 
 class FrameSource:

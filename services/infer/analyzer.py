@@ -1,10 +1,9 @@
 """One frame in, named face boxes out: decode, downscale, detect, encode, match.
 
-Faces the dispatcher already tracks are encoded only when their track asks for
-it (see services/broker/tracker.py); new faces always are. Detection runs on a downscaled copy (it is the expensive, resolution-bound
-step); encoding runs on the full-resolution frame at the scaled-up boxes,
-because the encoder cuts a 150x150 chip whatever the input size, and a chip
-cut from full resolution recognises better at no extra cost.
+Faces the dispatcher already tracks are encoded only when their track asks
+for it (the tracker's rule); new faces always are. Detection runs on a
+downscaled copy, encoding on the full-resolution frame (shared/faces/detect.py
+says why).
 """
 
 from __future__ import annotations
@@ -15,23 +14,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from services.broker.dispatch_protocol import Detection, TrackHint
-from services.infer import facelib
-from services.infer.matcher import Gallery
-from shared import schema
-from shared.boxes import associate
+from shared.boxes import associate, to_normalised
+from shared.bus import schema
+from shared.bus.schema import Detection, TrackHint
 from shared.config import Settings
+from shared.faces import facelib
+from shared.faces.detect import detection_scale, find_faces
+from shared.faces.matcher import Gallery
 
 
 class CorruptFrame(ValueError):
     """The JPEG could not be decoded."""
-
-
-def detection_scale(width: int, scale: float, min_detect_width: int) -> float:
-    """The factor to shrink a frame by before detection: ``scale``, but never below the minimum width."""
-    if width <= 0:
-        raise ValueError("width must be positive")
-    return min(1.0, max(scale, min_detect_width / width))
 
 
 @dataclass
@@ -58,29 +51,17 @@ def analyze(
         raise CorruptFrame("the JPEG could not be decoded")
     height, width = frame.shape[:2]
     factor = detection_scale(width, settings.scale, settings.min_detect_width)
-    small = frame if factor >= 1.0 else cv2.resize(
-        frame, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
-    )
     decoded = time.perf_counter()
-    small_boxes = facelib.detect(np.ascontiguousarray(small[:, :, ::-1]), settings.upsample, settings.detector)
+    pixel_boxes = find_faces(frame, factor, settings.upsample, settings.detector, bgr=True)
     detected = time.perf_counter()
-    pixel_boxes = [
-        (
-            max(0, int(top / factor)), min(width, int(right / factor)),
-            min(height, int(bottom / factor)), max(0, int(left / factor)),
-        )
-        for top, right, bottom, left in small_boxes
-    ]
-    boxes = [
-        (left / width, top / height, (right - left) / width, (bottom - top) / height)
-        for top, right, bottom, left in pixel_boxes
-    ]
+    boxes = [to_normalised(box, width, height) for box in pixel_boxes]
     known = tracks or []
     track_of = {i: known[j] for i, j in associate(boxes, [track.box for track in known], settings.track_iou)}
     to_encode = [i for i in range(len(boxes)) if i not in track_of or track_of[i].encode]
     encodings = (
         facelib.encode(np.ascontiguousarray(frame[:, :, ::-1]), [pixel_boxes[i] for i in to_encode])
-        if to_encode else np.zeros((0, 128))
+        if to_encode
+        else np.zeros((0, 128))
     )
     encoded = time.perf_counter()
     matches = dict(zip(to_encode, gallery.match(encodings, settings.tolerance)))

@@ -13,9 +13,10 @@ import logging
 import queue
 import threading
 
-from services.infer.known_faces import folder_signature, gallery_for
-from services.infer.matcher import Gallery
 from shared.config import Settings
+from shared.faces.gallery import gallery_for
+from shared.faces.matcher import Gallery
+from shared.people.layout import folder_signature
 
 DISK_CHECK_S = 1.0
 

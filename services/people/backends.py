@@ -4,34 +4,24 @@ The CLI works the same whether it writes to FACES_DIR here or talks to a
 running web service (``cli_client.RemotePeople``); both sides answer with the
 small records below, so the command code and its output never care which.
 
-Locally every photo goes through the same checks as an upload to the API
-(``read_image``: real type judged by content, minimum size; then one face,
-the largest if several), its encoding is put in the cache *before* the photo
-lands in the folder, so a worker that reloads on the folder change finds it
-there and encodes nothing; then the change is announced on the bus.
+Locally every photo goes through the same enrolment as an upload to the API
+(``shared.people.enrol.enrol_photo``), then the change is announced on the bus.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import zmq
-
-from services.infer import facelib
-from services.infer.known_faces import remember
-from services.infer.recognizer import Recognizer  # the same detector, encoder and matcher as the workers
-from services.people.names import BadName, clean_name
-from services.people.photos import BadPhoto, prepare_enrolment, read_image
-from services.people.store import Conflict, NotFound, PeopleStore
-from shared import schema
-from shared.bus import Publisher
+from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
-
-SUBSCRIPTION_GRACE_S = 0.3
-"""A new PUB socket drops what it sends until the broker's subscriptions reach it; wait at most this long for them."""
+from shared.faces import facelib
+from shared.faces.recognizer import Recognizer  # the same detector, encoder and matcher as the workers
+from shared.people.enrol import enrol_photo
+from shared.people.names import BadName, clean_name
+from shared.people.photos import BadPhoto, read_image
+from shared.people.store import Conflict, NotFound, PeopleStore
 
 
 class CliError(Exception):
@@ -110,52 +100,18 @@ def checked_name(raw: str) -> str:
         raise CliError(f"bad name {raw!r}: {problem}") from None
 
 
-class BusAnnouncer:
-    """Says ``people.changed`` on the bus, best effort: workers also notice folder changes within a second.
-
-    The socket is connected when the CLI starts, so by the time a batch is
-    done the broker's subscriptions have long arrived; a quick command (a
-    rename) waits the short rest of the grace period instead.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._connected_at = time.monotonic()
-        try:
-            self._publisher: Publisher | None = Publisher(settings)
-        except zmq.ZMQError:
-            self._publisher = None
-
-    def announce(self, change: str) -> None:
-        """Publish one PeopleChanged message; never fails the command."""
-        if self._publisher is None:
-            return
-        rest = SUBSCRIPTION_GRACE_S - (time.monotonic() - self._connected_at)
-        if rest > 0:
-            time.sleep(rest)  # ZeroMQ gives no signal that subscriptions arrived; this is the usual slow-joiner pause
-        try:
-            self._publisher.send(schema.PEOPLE, "changed", schema.PeopleChanged(change=change, ts=time.time()))
-        except zmq.ZMQError:
-            pass
-
-    def close(self) -> None:
-        """Flush (up to the socket's linger time) and close."""
-        if self._publisher is not None:
-            self._publisher.close()
-            self._publisher = None
-
-
 class LocalPeople:
     """The CLI's operations straight on FACES_DIR, with the encoding cache in DATA_DIR."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = PeopleStore(settings.faces_dir)
-        self._announcer: BusAnnouncer | None = None
+        self._announcer: PeopleAnnouncer | None = None
 
-    def _bus(self) -> BusAnnouncer:
+    def _bus(self) -> PeopleAnnouncer:
         """The announcer, connected on first need: a change is coming, so its subscriptions can arrive meanwhile."""
         if self._announcer is None:
-            self._announcer = BusAnnouncer(self.settings)
+            self._announcer = PeopleAnnouncer(self.settings)
         return self._announcer
 
     def _face_library(self) -> None:
@@ -172,17 +128,16 @@ class LocalPeople:
     def add_photo(self, name: str, label: str, data: bytes) -> FileReport:
         self._face_library()
         try:
-            enrolment = prepare_enrolment(data, self.settings.upsample)
+            photo = enrol_photo(self.settings, self.store, name, data)
         except BadPhoto as problem:
             return FileReport(label, kept=False, reason=str(problem))
-        remember(self.settings.data_dir, self.settings.upsample, enrolment.data, enrolment.outcome)  # before it lands
-        photo = self.store.add_photo(name, enrolment.data, enrolment.suffix)
-        return FileReport(label, kept=True, photo_id=photo.id, warning=enrolment.warning)
+        return FileReport(label, kept=True, photo_id=photo.photo_id, warning=photo.warning)
 
     def finish(self, change: str) -> None:
         bus = self._bus()
-        bus.announce(change)
+        bus.changed(change)
         bus.close()
+        self._announcer = None
 
     def people(self) -> list[PersonSummary]:
         return [PersonSummary(p.name, len(p.photos), p.added) for p in self.store.people()]
@@ -211,9 +166,11 @@ class LocalPeople:
         except BadPhoto as problem:
             raise CliError(str(problem)) from None
         found = Recognizer(self.settings).recognize(rgb)
-        return Recognition(found.width, found.height, [
-            FaceFound(face.name, face.confidence, face.distance, tuple(face.box)) for face in found.faces
-        ])
+        return Recognition(
+            found.width,
+            found.height,
+            [FaceFound(face.name, face.confidence, face.distance, tuple(face.box)) for face in found.faces],
+        )
 
 
 def read_file(path: Path) -> bytes:

@@ -25,15 +25,17 @@ there is too small to be a good enrolment photo anyway.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
-from services.capture.source import classify
-from services.infer import facelib
+from shared.boxes import PixelBox
+from shared.faces import facelib
+from shared.faces.detect import find_faces
+from shared.sources import classify
 
 SCREEN_WIDTH = 640
 SHARPNESS_SIZE = 100
@@ -70,10 +72,12 @@ class CaptureTally:
 
     def line(self, wanted: int) -> str:
         """One progress line."""
-        return (f"kept {self.kept}/{wanted} from {self.frames} frames "
-                f"(skipped: {self.no_face} no face, {self.several_faces} several faces, "
-                f"{self.blurry} blurry, {self.too_similar} too similar or too soon, "
-                f"{self.someone_else} someone else)")
+        return (
+            f"kept {self.kept}/{wanted} from {self.frames} frames "
+            f"(skipped: {self.no_face} no face, {self.several_faces} several faces, "
+            f"{self.blurry} blurry, {self.too_similar} too similar or too soon, "
+            f"{self.someone_else} someone else)"
+        )
 
 
 @dataclass
@@ -99,10 +103,10 @@ class CaptureFailed(RuntimeError):
     """The source cannot be opened at all."""
 
 
-def sharpness(bgr: np.ndarray, box: facelib.Box) -> float:
+def sharpness(bgr: np.ndarray, box: PixelBox) -> float:
     """Variance of the Laplacian of the face, in grey, scaled to SHARPNESS_SIZE square."""
     top, right, bottom, left = box
-    face = bgr[max(0, top):bottom, max(0, left):right]
+    face = bgr[max(0, top) : bottom, max(0, left) : right]
     if face.size == 0:
         return 0.0
     grey = cv2.cvtColor(face, cv2.COLOR_BGR2GRAY)
@@ -110,16 +114,9 @@ def sharpness(bgr: np.ndarray, box: facelib.Box) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def screen_faces(rgb: np.ndarray) -> list[facelib.Box]:
+def screen_faces(rgb: np.ndarray) -> list[PixelBox]:
     """Face boxes in full-resolution pixels, found on a copy at most SCREEN_WIDTH wide."""
-    height, width = rgb.shape[:2]
-    factor = min(1.0, SCREEN_WIDTH / width)
-    small = cv2.resize(rgb, (round(width * factor), round(height * factor)), interpolation=cv2.INTER_AREA) \
-        if factor < 1.0 else rgb
-    return [
-        (int(top / factor), min(width, int(right / factor)), min(height, int(bottom / factor)), int(left / factor))
-        for top, right, bottom, left in facelib.detect(small, upsample=0)
-    ]
+    return find_faces(rgb, min(1.0, SCREEN_WIDTH / rgb.shape[1]), upsample=0)
 
 
 def too_soon(at_s: float, kept: list[Sample], rules: CaptureRules) -> bool:
@@ -151,8 +148,7 @@ def open_source(uri: str) -> tuple[cv2.VideoCapture, bool]:
     return capture, kind.is_file
 
 
-def judge(bgr: np.ndarray, at_s: float, kept: list[Sample], rules: CaptureRules,
-          tally: CaptureTally) -> Sample | None:
+def judge(bgr: np.ndarray, at_s: float, kept: list[Sample], rules: CaptureRules, tally: CaptureTally) -> Sample | None:
     """The frame as a new sample, or None (counted in the tally under the reason)."""
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     boxes = screen_faces(rgb)
@@ -176,8 +172,9 @@ def judge(bgr: np.ndarray, at_s: float, kept: list[Sample], rules: CaptureRules,
     return Sample(jpeg.tobytes(), at_s, encoding, label=f"capture-{len(kept) + 1:02d}.jpg")
 
 
-def capture_samples(uri: str, rules: CaptureRules,
-                    on_progress: Callable[[CaptureTally], None] = lambda tally: None) -> CaptureResult:
+def capture_samples(
+    uri: str, rules: CaptureRules, on_progress: Callable[[CaptureTally], None] = lambda tally: None
+) -> CaptureResult:
     """Read frames until ``rules.count`` good, distinct samples are kept, the source ends, or time runs out.
 
     Files are read as fast as they decode (not paced like the live capture):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,24 +33,12 @@ def multipart(field: str, files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
         kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
-            f"Content-Type: {kind}\r\n\r\n".encode() + data + b"\r\n"
+            f"Content-Type: {kind}\r\n\r\n".encode()
+            + data
+            + b"\r\n"
         )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def find_token(given: str | None, data_dir: Path | None) -> str | None:
-    """The token to send: --token, else API_TOKEN, else the one the launcher saved in DATA_DIR/api-token."""
-    if given:
-        return given.strip()
-    if os.environ.get("API_TOKEN"):
-        return os.environ["API_TOKEN"].strip()
-    if data_dir is not None:
-        try:
-            return (data_dir / "api-token").read_text().strip() or None
-        except OSError:
-            return None
-    return None
 
 
 class RemotePeople:
@@ -63,8 +50,9 @@ class RemotePeople:
             raise CliError(f"--server must be an http:// or https:// URL, got {server!r}")
         self.token = token
 
-    def _call(self, method: str, path: str, body: bytes | None = None,
-              content_type: str | None = None) -> tuple[int, dict[str, Any]]:
+    def _call(
+        self, method: str, path: str, body: bytes | None = None, content_type: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """Status and JSON body of one call; 401 and unreachable servers become CliError."""
         request = urllib.request.Request(self.server + path, data=body, method=method)
         if self.token:
@@ -85,8 +73,10 @@ class RemotePeople:
             answer = {"error": raw[:200].decode("utf-8", "replace")}
         if status == 401:
             told = "the token was refused" if self.token else "no token given"
-            raise CliError(f"{told} (401): pass --token, set API_TOKEN, or run where DATA_DIR/api-token is "
-                           f"(the server said: {answer.get('error', '')})")
+            raise CliError(
+                f"{told} (401): pass --token, set API_TOKEN, or run where DATA_DIR/api-token is "
+                f"(the server said: {answer.get('error', '')})"
+            )
         return status, answer if isinstance(answer, dict) else {"error": str(answer)}
 
     @staticmethod
@@ -105,8 +95,9 @@ class RemotePeople:
         status, answer = self._call("POST", self._person_path(name) + "/photos", body, content_type)
         if status in (201, 422) and answer.get("files"):
             entry = answer["files"][0]
-            return FileReport(label, bool(entry.get("kept")), entry.get("photo_id"), entry.get("reason"),
-                              entry.get("warning"))
+            return FileReport(
+                label, bool(entry.get("kept")), entry.get("photo_id"), entry.get("reason"), entry.get("warning")
+            )
         if status == 413:
             return FileReport(label, kept=False, reason=answer.get("error") or "too large for the server")
         raise self._fail(status, answer)
@@ -137,7 +128,11 @@ class RemotePeople:
         status, answer = self._call("POST", "/api/recognize", body, content_type)
         if status != 200:
             raise self._fail(status, answer)
-        return Recognition(int(answer["width"]), int(answer["height"]), [
-            FaceFound(face["name"], float(face["confidence"]), face.get("distance"), tuple(face["box"]))
-            for face in answer.get("faces", [])
-        ])
+        return Recognition(
+            int(answer["width"]),
+            int(answer["height"]),
+            [
+                FaceFound(face["name"], float(face["confidence"]), face.get("distance"), tuple(face["box"]))
+                for face in answer.get("faces", [])
+            ],
+        )

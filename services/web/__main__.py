@@ -1,60 +1,19 @@
-"""Run the web service under gunicorn's threaded worker.
-
-One worker process (the frames and results live in its memory) with many
-threads: each MJPEG viewer holds a thread for as long as it watches.
-"""
+"""The web service: the live pages, the MJPEG streams and the HTTP API, under gunicorn."""
 
 from __future__ import annotations
 
 import sys
+import threading
 
-from gunicorn.app.base import BaseApplication
-
-from services.web.app import create_app
-from shared.config import ConfigError, Settings, load_config
-from shared.log import setup_logging
-
-
-class WebServer(BaseApplication):
-    """gunicorn, configured from our settings instead of its command line."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        super().__init__()
-
-    def load_config(self) -> None:
-        options = {
-            "bind": f"{self.settings.bind}:{self.settings.port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": self.settings.web_threads,
-            "timeout": 30,
-            "graceful_timeout": 3,
-            "keepalive": 5,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": self.settings.log_level.lower(),
-            "proc_name": "facestream-web",
-            "control_socket_disable": True,  # gunicorn 24+ would write a socket under ~/.gunicorn
-        }
-        for key, value in options.items():
-            self.cfg.set(key, value)
-
-    def load(self):  # type: ignore[no-untyped-def]
-        return create_app(self.settings)
+from services.web.server import WebServer
+from shared.config import Settings
+from shared.process import run_service
 
 
-def main() -> int:
-    """Serve until stopped."""
-    try:
-        settings = load_config()
-    except ConfigError as error:
-        print(f"web: {error}", file=sys.stderr)
-        return 2
-    setup_logging("web", settings.log_level)  # our own lines; gunicorn keeps its own format for its own
+def serve(settings: Settings, _: threading.Event) -> None:
+    """Serve until gunicorn is stopped (it handles SIGTERM and SIGINT itself)."""
     WebServer(settings).run()
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_service("web", serve, handle_signals=False))

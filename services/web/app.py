@@ -7,14 +7,15 @@ import time
 from flask import Flask, Response, abort, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.infer.matcher import PHOTOS_REFERENCE
 from services.web import mjpeg
-from services.web.openapi import spec
-from services.web.people_api import create_people_api
+from services.web.api_models import CameraList, CameraSummary, ErrorBody, reply
 from services.web.listener import BusListener
 from services.web.metrics import WebMetrics
+from services.web.openapi import spec
+from services.web.people_api import create_people_api
 from services.web.state import CameraView, Hub
 from shared.config import Settings, load_config
+from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.token import api_token
 
 BUS_SILENT_UNHEALTHY_S = 5.0
@@ -24,22 +25,22 @@ ADD_CAMERA_HINT = (
 )
 
 
-def camera_summary(view: CameraView) -> dict:
+def camera_summary(view: CameraView) -> CameraSummary:
     """What /api/cameras says of one camera."""
     packet, _, status, _ = view.snapshot()
     live = view.is_live()
     width = packet.header.width if packet else (status.width if status else 0)
     height = packet.header.height if packet else (status.height if status else 0)
-    return {
-        "id": view.name,
-        "source": view.source,
-        "fps": status.fps if status and live else 0.0,
-        "resolution": [width, height] if width else None,
-        "status": "live" if live else "no_signal",
-        "message": "" if live else (status.message if status and status.message else "no frames yet"),
-        "last_frame_time": packet.header.ts if packet else None,
-        "viewers": view.viewers,
-    }
+    return CameraSummary(
+        id=view.name,
+        source=view.source,
+        fps=status.fps if status and live else 0.0,
+        resolution=(width, height) if width else None,
+        status="live" if live else "no_signal",
+        message="" if live else (status.message if status and status.message else "no frames yet"),
+        last_frame_time=packet.header.ts if packet else None,
+        viewers=view.viewers,
+    )
 
 
 def create_app(settings: Settings | None = None, start_listener: bool = True) -> Flask:
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     @app.errorhandler(413)
     def json_error(error):  # type: ignore[no-untyped-def]
         if request.path.startswith("/api/") or request.path.startswith("/stream/"):
-            return jsonify(error=error.description), error.code
+            return reply(ErrorBody(error=error.description or error.name), error.code)
         return error
 
     @app.get("/")
@@ -88,15 +89,17 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         return response
 
     @app.get("/api/cameras")
-    def cameras() -> Response:
-        return jsonify(cameras=[camera_summary(view) for view in hub.cameras()], hint=None if hub.cameras() else ADD_CAMERA_HINT)
+    def cameras() -> tuple[Response, int]:
+        views = hub.cameras()
+        summaries = [camera_summary(view) for view in views]
+        return reply(CameraList(cameras=summaries, hint=None if views else ADD_CAMERA_HINT))
 
     @app.get("/api/results/<camera>")
-    def results(camera: str) -> Response:
+    def results(camera: str) -> tuple[Response, int]:
         result = view_or_404(camera).latest_result()
         if result is None:
             abort(404, description=f"no result yet for camera {camera!r}")
-        return jsonify(result.model_dump(mode="json"))
+        return reply(result)
 
     @app.get("/people")
     def people_page() -> str:
@@ -117,7 +120,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         body = {
             "status": "ok" if healthy else "bus silent",
             "bus_silence_s": round(silence, 2),
-            "cameras": {view.name: camera_summary(view)["status"] for view in hub.cameras()},
+            "cameras": {view.name: camera_summary(view).status for view in hub.cameras()},
             "time": time.time(),
         }
         return jsonify(body), 200 if healthy else 503

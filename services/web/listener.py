@@ -9,8 +9,8 @@ import zmq
 
 from services.web.metrics import WebMetrics
 from services.web.state import Hub
-from shared import schema
-from shared.bus import Subscriber
+from shared.bus import schema
+from shared.bus.sockets import Subscriber
 from shared.config import Settings
 
 log = logging.getLogger(__name__)

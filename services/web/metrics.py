@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -20,7 +20,9 @@ class DispatcherCollector(Collector):
     def collect(self) -> Iterator:
         stats = self._hub.dispatch_stats()
         dropped = CounterMetricFamily(
-            "facestream_frames_dropped", "Due frames no worker was free for (newer ones replaced them).", labels=["camera"]
+            "facestream_frames_dropped",
+            "Due frames no worker was free for (newer ones replaced them).",
+            labels=["camera"],
         )
         dispatched = CounterMetricFamily(
             "facestream_frames_dispatched", "Frames handed to inference workers.", labels=["camera"]
@@ -47,8 +49,11 @@ class WebMetrics:
             "facestream_frames_analysed", "Results received from inference workers.", ["camera"], registry=self.registry
         )
         self.inference_ms = Histogram(
-            "facestream_inference_ms", "Worker time per analysed frame (ms).", ["camera"],
-            buckets=(5, 10, 20, 40, 80, 160, 320, 640, 1280), registry=self.registry,
+            "facestream_inference_ms",
+            "Worker time per analysed frame (ms).",
+            ["camera"],
+            buckets=(5, 10, 20, 40, 80, 160, 320, 640, 1280),
+            registry=self.registry,
         )
         self.viewers = Gauge("facestream_viewers", "Open MJPEG streams.", ["camera"], registry=self.registry)
         self.frames_streamed = Counter(

@@ -1,79 +1,228 @@
-"""The HTTP API described as OpenAPI 3.1, and a page that shows it without anything from the internet."""
+"""The HTTP API described as OpenAPI 3.1, generated from a table of routes and the models the routes return.
+
+Each body's schema is the JSON schema of the pydantic model the route builds
+(services/web/api_models.py), so the document cannot drift from the answers.
+tests/unit/test_openapi.py checks that the table names every /api route.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
-_ERROR = {"description": "What is wrong", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_AUTH = [{"bearer": []}]
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64},
-         "description": "The person's name: letters (any script), digits, spaces, . ' - _"}
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from services.web.api_models import (
+    CameraList,
+    ErrorBody,
+    PeopleList,
+    PersonRemoved,
+    PersonSummary,
+    PhotoRemoved,
+    Recognition,
+    RenameRequest,
+    TokenCheck,
+    UploadReport,
+)
+from shared.bus.schema import Result
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+PATH_PARAMETERS: dict[str, dict[str, Any]] = {
+    "name": {
+        "schema": {"type": "string", "maxLength": 64},
+        "description": "The person's name: letters (any script), digits, spaces, . ' - _",
+    },
+    "photo_id": {"schema": {"type": "string"}, "description": "A photo's id, as listed in photo_ids"},
+    "camera": {"schema": {"type": "string"}, "description": "A camera's id, as listed by /api/cameras"},
+}
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+@dataclass(frozen=True)
+class Upload:
+    """A multipart/form-data request body: one file field, or one repeated for several files."""
+
+    field: str
+    many: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One documented response: a model sent as JSON, or another media type (an image, a page)."""
+
+    description: str
+    model: type[BaseModel] | None = None
+    media_type: str | None = None
+    media_schema: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route: what it does, whether it needs the token, what it takes and what it answers."""
+
+    path: str
+    method: str
+    summary: str
+    responses: dict[int, Answer]
+    needs_token: bool = False
+    body: Upload | type[BaseModel] | None = None
+
+
+WRONG = Answer("What is wrong", ErrorBody)
+BINARY = {"type": "string", "format": "binary"}
+
+OPERATIONS = [
+    Operation(
+        "/api/cameras", "get", "Every camera: source, fps, resolution, status", {200: Answer("The cameras", CameraList)}
+    ),
+    Operation(
+        "/api/results/{camera}",
+        "get",
+        "The latest recognition result of a camera (the bus message's fields)",
+        {200: Answer("The result", Result), 404: WRONG},
+    ),
+    Operation(
+        "/api/token",
+        "get",
+        "Check a token: 200 if it is right, 401 if not",
+        {200: Answer("The token is right", TokenCheck), 401: WRONG},
+        needs_token=True,
+    ),
+    Operation(
+        "/api/people", "get", "Known people: name, photo count, when added", {200: Answer("The people", PeopleList)}
+    ),
+    Operation(
+        "/api/people/{name}/photos",
+        "post",
+        "Enrol photos of a person (made if new); each is checked and the answer says why any was not kept. "
+        "The size limit (MAX_UPLOAD_MB) is per request: send large sets in several requests.",
+        {
+            201: Answer("At least one photo kept; per-file report", UploadReport),
+            400: WRONG,
+            401: WRONG,
+            413: WRONG,
+            422: Answer("No photo kept; per-file reasons", UploadReport),
+        },
+        needs_token=True,
+        body=Upload("photos", many=True),
+    ),
+    Operation(
+        "/api/people/{name}/photos/{photo_id}",
+        "get",
+        "One enrolled photo",
+        {200: Answer("The image", media_type="image/*", media_schema=BINARY), 401: WRONG, 404: WRONG},
+        needs_token=True,
+    ),
+    Operation(
+        "/api/people/{name}/photos/{photo_id}",
+        "delete",
+        "Remove one photo",
+        {200: Answer("Removed", PhotoRemoved), 401: WRONG, 404: WRONG},
+        needs_token=True,
+    ),
+    Operation(
+        "/api/people/{name}",
+        "delete",
+        "Forget a person and all their photos",
+        {200: Answer("Removed", PersonRemoved), 401: WRONG, 404: WRONG},
+        needs_token=True,
+    ),
+    Operation(
+        "/api/people/{name}",
+        "patch",
+        "Rename a person",
+        {200: Answer("Renamed", PersonSummary), 400: WRONG, 401: WRONG, 404: WRONG, 409: WRONG},
+        needs_token=True,
+        body=RenameRequest,
+    ),
+    Operation(
+        "/api/recognize",
+        "post",
+        "Every face of an uploaded image, named by the same matcher as the live stream",
+        {200: Answer("The faces", Recognition), 400: WRONG, 401: WRONG, 413: WRONG},
+        needs_token=True,
+        body=Upload("image", many=False),
+    ),
+    Operation(
+        "/api/openapi.json",
+        "get",
+        "This document (OpenAPI 3.1)",
+        {200: Answer("The document", media_type="application/json", media_schema={"type": "object"})},
+    ),
+    Operation(
+        "/api/docs",
+        "get",
+        "This document as a web page",
+        {200: Answer("The page", media_type="text/html", media_schema={"type": "string"})},
+    ),
+]
+
+
+def _schemas(operations: list[Operation]) -> tuple[dict[Any, Any], dict[str, Any]]:
+    """Each model's $ref, and every model's JSON schema keyed by name (answers as sent, bodies as accepted)."""
+    wanted: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
+    for operation in operations:
+        if isinstance(operation.body, type):
+            wanted[(operation.body, "validation")] = None
+        for answer in operation.responses.values():
+            if answer.model is not None:
+                wanted[(answer.model, "serialization")] = None
+    refs, definitions = models_json_schema(list(wanted), ref_template=REF_TEMPLATE)
+    return refs, definitions.get("$defs", {})
+
+
+def _parameters(path: str) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "path", "required": True, **PATH_PARAMETERS[name]} for name in re.findall(r"{(\w+)}", path)
+    ]
+
+
+def _request_body(body: Upload | type[BaseModel], refs: dict[Any, Any]) -> dict[str, Any]:
+    if isinstance(body, Upload):
+        file_schema = {"type": "array", "items": BINARY} if body.many else BINARY
+        schema = {"type": "object", "required": [body.field], "properties": {body.field: file_schema}}
+        return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    return {"required": True, "content": {"application/json": {"schema": refs[(body, "validation")]}}}
+
+
+def _response(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
+    if answer.model is not None:
+        return {
+            "description": answer.description,
+            "content": {"application/json": {"schema": refs[(answer.model, "serialization")]}},
+        }
+    if answer.media_type is not None:
+        return {"description": answer.description, "content": {answer.media_type: {"schema": answer.media_schema}}}
+    return {"description": answer.description}
+
+
+def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    described: dict[str, Any] = {"summary": operation.summary}
+    if operation.needs_token:
+        described["security"] = SECURITY
+    if parameters := _parameters(operation.path):
+        described["parameters"] = parameters
+    if operation.body is not None:
+        described["requestBody"] = _request_body(operation.body, refs)
+    described["responses"] = {str(status): _response(answer, refs) for status, answer in operation.responses.items()}
+    return described
 
 
 def spec(version: str = "1") -> dict[str, Any]:
     """The OpenAPI document of every /api route."""
-    face = {"type": "object", "properties": {
-        "box": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4,
-                "description": "x, y, width, height as fractions (0..1) of the image"},
-        "name": {"type": "string", "description": "The person, or 'Unknown'"},
-        "distance": {"type": ["number", "null"]},
-        "confidence": {"type": "number", "minimum": 0, "maximum": 100},
-    }}
-    multipart = lambda field, many: {"required": True, "content": {"multipart/form-data": {"schema": {  # noqa: E731
-        "type": "object", "required": [field],
-        "properties": {field: {"type": "array", "items": {"type": "string", "format": "binary"}} if many
-                       else {"type": "string", "format": "binary"}}}}}}
+    refs, schemas = _schemas(OPERATIONS)
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method] = _operation(operation, refs)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "facestream API", "version": version,
-                 "description": "Live face recognition. Calls that change or export faces need the bearer token."},
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "string"}}}, "Face": face},
+        "info": {
+            "title": "facestream API",
+            "version": version,
+            "description": "Live face recognition. Calls that change or export faces need the bearer token.",
         },
-        "paths": {
-            "/api/cameras": {"get": {"summary": "Every camera: source, fps, resolution, status",
-                                     "responses": {"200": _json({"type": "object"}, "The cameras")}}},
-            "/api/results/{camera}": {"get": {
-                "summary": "The latest recognition result of a camera (the bus message's fields)",
-                "parameters": [{"name": "camera", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": _json({"type": "object"}, "The result"), "404": _ERROR}}},
-            "/api/token": {"get": {"summary": "Check a token: 200 if it is right, 401 if not", "security": _AUTH,
-                                   "responses": {"200": _json({"type": "object"}, "The token is right"), "401": _ERROR}}},
-            "/api/people": {"get": {"summary": "Known people: name, photo count, when added",
-                                    "responses": {"200": _json({"type": "object"}, "The people")}}},
-            "/api/people/{name}/photos": {"post": {
-                "summary": ("Enrol photos of a person (made if new); each is checked and the answer says why any was not "
-                            "kept. The size limit (MAX_UPLOAD_MB) is per request: send large sets in several requests."),
-                "security": _AUTH, "parameters": [_NAME], "requestBody": multipart("photos", True),
-                "responses": {"201": _json({"type": "object"}, "At least one photo kept; per-file report"),
-                              "400": _ERROR, "401": _ERROR, "413": _ERROR,
-                              "422": _json({"type": "object"}, "No photo kept; per-file reasons")}}},
-            "/api/people/{name}/photos/{photo_id}": {
-                "get": {"summary": "One enrolled photo", "security": _AUTH,
-                        "parameters": [_NAME, {"name": "photo_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                        "responses": {"200": {"description": "The image"}, "401": _ERROR, "404": _ERROR}},
-                "delete": {"summary": "Remove one photo", "security": _AUTH,
-                           "parameters": [_NAME, {"name": "photo_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                           "responses": {"200": _json({"type": "object"}, "Removed"), "401": _ERROR, "404": _ERROR}}},
-            "/api/people/{name}": {
-                "delete": {"summary": "Forget a person and all their photos", "security": _AUTH, "parameters": [_NAME],
-                           "responses": {"200": _json({"type": "object"}, "Removed"), "401": _ERROR, "404": _ERROR}},
-                "patch": {"summary": "Rename a person", "security": _AUTH, "parameters": [_NAME],
-                          "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                              "type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}},
-                          "responses": {"200": _json({"type": "object"}, "Renamed"), "400": _ERROR, "401": _ERROR,
-                                        "404": _ERROR, "409": _ERROR}}},
-            "/api/recognize": {"post": {
-                "summary": "Every face of an uploaded image, named by the same matcher as the live stream",
-                "security": _AUTH, "requestBody": multipart("image", False),
-                "responses": {"200": _json({"type": "object", "properties": {
-                    "width": {"type": "integer"}, "height": {"type": "integer"},
-                    "faces": {"type": "array", "items": {"$ref": "#/components/schemas/Face"}}}}, "The faces"),
-                    "400": _ERROR, "401": _ERROR, "413": _ERROR}}},
-        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
+        "paths": paths,
     }

@@ -11,8 +11,9 @@ import math
 import cv2
 import numpy as np
 
-from services.infer.matcher import UNKNOWN
-from shared import schema
+from shared.boxes import to_pixels
+from shared.bus import schema
+from shared.bus.schema import UNKNOWN
 
 KNOWN_COLOUR = (80, 200, 60)  # BGR green
 UNKNOWN_COLOUR = (40, 40, 230)  # BGR red
@@ -33,9 +34,7 @@ def draw_faces(frame: np.ndarray, faces: list[schema.Face]) -> np.ndarray:
     thickness = max(1, round(height / 300))
     font_scale = max(0.4, height / 720)
     for face in faces:
-        x, y, w, h = face.box
-        left, top = int(x * width), int(y * height)
-        right, bottom = int((x + w) * width), int((y + h) * height)
+        top, right, bottom, left = to_pixels(face.box, width, height)
         colour = UNKNOWN_COLOUR if face.name == UNKNOWN else KNOWN_COLOUR
         cv2.rectangle(frame, (left, top), (right, bottom), colour, thickness)
         text = label_text(face)
@@ -43,8 +42,14 @@ def draw_faces(frame: np.ndarray, faces: list[schema.Face]) -> np.ndarray:
         label_top = max(0, top - text_h - baseline - 4)
         cv2.rectangle(frame, (left, label_top), (left + text_w + 6, label_top + text_h + baseline + 4), colour, -1)
         cv2.putText(
-            frame, text, (left + 3, label_top + text_h + 2), cv2.FONT_HERSHEY_SIMPLEX,
-            font_scale, (255, 255, 255), thickness, cv2.LINE_AA,
+            frame,
+            text,
+            (left + 3, label_top + text_h + 2),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            font_scale,
+            (255, 255, 255),
+            thickness,
+            cv2.LINE_AA,
         )
     return frame
 
@@ -67,8 +72,14 @@ def no_signal_card(message: str, width: int = 640, height: int = 360) -> bytes:
         scale = 1.2 if line_number == 0 else 0.5
         (text_w, _), _ = cv2.getTextSize(line, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
         cv2.putText(
-            card, line, ((width - text_w) // 2, height // 2 + line_number * 40), cv2.FONT_HERSHEY_SIMPLEX,
-            scale, (220, 220, 220), 2 if line_number == 0 else 1, cv2.LINE_AA,
+            card,
+            line,
+            ((width - text_w) // 2, height // 2 + line_number * 40),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            (220, 220, 220),
+            2 if line_number == 0 else 1,
+            cv2.LINE_AA,
         )
     ok, encoded = cv2.imencode(".jpg", card)
     return encoded.tobytes()

@@ -9,41 +9,48 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_file
+from flask import Blueprint, Response, current_app, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from services.infer.known_faces import remember
-from services.people.names import BadName, clean_name
-from services.people.photos import BadPhoto, prepare_enrolment, read_image
-from services.people.store import Conflict, NotFound, PeopleStore
-from services.infer.recognizer import Recognizer
-from shared import schema
-from shared.bus import Publisher
+from services.web.api_models import (
+    ErrorBody,
+    PeopleList,
+    PersonRemoved,
+    PersonSummary,
+    PhotoRemoved,
+    PhotoReport,
+    Recognition,
+    RecognizedFace,
+    RenameRequest,
+    TokenCheck,
+    UploadReport,
+    reply,
+)
+from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
+from shared.faces.recognizer import Recognizer
+from shared.people.enrol import added_change, enrol_photo
+from shared.people.names import BadName, clean_name
+from shared.people.photos import BadPhoto, read_image
+from shared.people.store import Conflict, NotFound, PeopleStore, PersonInfo
 from shared.token import token_matches
 
 log = logging.getLogger(__name__)
 
-class Announcer:
-    """Tells the bus the people changed; one socket shared by request threads, so behind a lock."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._lock = threading.Lock()
-        self._publisher = Publisher(settings)
-
-    def changed(self, what: str) -> None:
-        with self._lock:
-            self._publisher.send(schema.PEOPLE, "changed", schema.PeopleChanged(change=what, ts=time.time()))
-        log.info("people changed: %s", what)
-
-
-def error(status: int, message: str, **extra: Any) -> tuple[Response, int]:
+def error(status: int, message: str) -> tuple[Response, int]:
     """A JSON error a client can show as is."""
-    return jsonify(error=message, **extra), status
+    return reply(ErrorBody(error=message), status)
+
+
+def person_summary(person: PersonInfo) -> PersonSummary:
+    """What the API says of one known person."""
+    return PersonSummary(
+        name=person.name, photos=len(person.photos), added=person.added, photo_ids=[photo.id for photo in person.photos]
+    )
 
 
 def create_people_api(settings: Settings, token: str) -> Blueprint:
@@ -51,17 +58,21 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
     api = Blueprint("people", __name__, url_prefix="/api")
     store = PeopleStore(settings.faces_dir)
     recognizer = Recognizer(settings)
-    announcer = Announcer(settings)
+    announcer = PeopleAnnouncer(settings)
 
     def needs_token(view: Callable) -> Callable:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not token_matches(token, request.headers.get("Authorization")):
-                response, status = error(401, "this needs the API token: send 'Authorization: Bearer <token>' "
-                                              "(printed at start, kept in DATA_DIR/api-token)")
+                response, status = error(
+                    401,
+                    "this needs the API token: send 'Authorization: Bearer <token>' "
+                    "(printed at start, kept in DATA_DIR/api-token)",
+                )
                 response.headers["WWW-Authenticate"] = 'Bearer realm="facestream"'
                 return response, status
             return view(*args, **kwargs)
+
         return guarded
 
     @api.errorhandler(BadName)
@@ -76,22 +87,14 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
     def conflict(problem: Conflict) -> tuple[Response, int]:
         return error(409, str(problem))
 
-    def person_json(person: Any) -> dict:
-        return {
-            "name": person.name,
-            "photos": len(person.photos),
-            "added": person.added,
-            "photo_ids": [photo.id for photo in person.photos],
-        }
-
     @api.get("/token")
     @needs_token
-    def check_token() -> Response:
-        return jsonify(ok=True)
+    def check_token() -> tuple[Response, int]:
+        return reply(TokenCheck(ok=True))
 
     @api.get("/people")
-    def list_people() -> Response:
-        return jsonify(people=[person_json(person) for person in store.people()])
+    def list_people() -> tuple[Response, int]:
+        return reply(PeopleList(people=[person_summary(person) for person in store.people()]))
 
     @api.post("/people/<name>/photos")
     @needs_token
@@ -102,21 +105,16 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
             return error(400, "send the photos as multipart/form-data, field 'photos' (repeat it for several)")
         report = []
         for upload in uploads:
-            entry: dict[str, Any] = {"file": upload.filename or "(unnamed)"}
+            file = upload.filename or "(unnamed)"
             try:
-                enrolment = prepare_enrolment(upload.read(), settings.upsample)
-                remember(settings.data_dir, settings.upsample, enrolment.data, enrolment.outcome)  # before it lands
-                photo = store.add_photo(name, enrolment.data, enrolment.suffix)
-                entry.update(kept=True, photo_id=photo.id)
-                if enrolment.warning:
-                    entry["warning"] = enrolment.warning
+                photo = enrol_photo(settings, store, name, upload.read())
+                report.append(PhotoReport(file=file, kept=True, photo_id=photo.photo_id, warning=photo.warning or None))
             except BadPhoto as problem:
-                entry.update(kept=False, reason=str(problem))
-            report.append(entry)
-        kept = sum(entry["kept"] for entry in report)
+                report.append(PhotoReport(file=file, kept=False, reason=str(problem)))
+        kept = sum(entry.kept for entry in report)
         if kept:
-            announcer.changed(f"added {kept} photo(s) of {name}")
-        return jsonify(person=name, kept=kept, files=report), 201 if kept else 422
+            announcer.changed(added_change({name: kept}))
+        return reply(UploadReport(person=name, kept=kept, files=report), 201 if kept else 422)
 
     @api.get("/people/<name>/photos/<photo_id>")
     @needs_token
@@ -130,14 +128,14 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
     def delete_photo(name: str, photo_id: str) -> tuple[Response, int]:
         store.remove_photo(name, photo_id)
         announcer.changed(f"removed photo {photo_id} of {name}")
-        return jsonify(removed=photo_id, person=name), 200
+        return reply(PhotoRemoved(removed=photo_id, person=name))
 
     @api.delete("/people/<name>")
     @needs_token
     def delete_person(name: str) -> tuple[Response, int]:
         store.remove_person(name)
         announcer.changed(f"removed {name}")
-        return jsonify(removed=name), 200
+        return reply(PersonRemoved(removed=name))
 
     @api.patch("/people/<name>")
     @needs_token
@@ -145,10 +143,11 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("name"), str):
             return error(400, 'send JSON {"name": "New name"}')
-        new_name = store.rename(name, body["name"])
+        wanted = RenameRequest(name=body["name"])
+        new_name = store.rename(name, wanted.name)
         if new_name != clean_name(name):
             announcer.changed(f"renamed {name} to {new_name}")
-        return jsonify(person_json(store.person(new_name))), 200
+        return reply(person_summary(store.person(new_name)))
 
     @api.post("/recognize")
     @needs_token
@@ -161,11 +160,8 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
         except BadPhoto as problem:
             return error(400, str(problem))
         found = recognizer.recognize(rgb)
-        return jsonify(
-            width=found.width, height=found.height,
-            faces=[face.model_dump(mode="json", include={"box", "name", "distance", "confidence"})
-                   for face in found.faces],
-        ), 200
+        faces = [RecognizedFace.of(face) for face in found.faces]
+        return reply(Recognition(width=found.width, height=found.height, faces=faces))
 
     @api.errorhandler(413)
     def too_large(_: HTTPException) -> tuple[Response, int]:

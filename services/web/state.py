@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 
 from services.web import overlay
-from shared import schema
 from shared.boxes import moved
+from shared.bus import schema
 
 STALE_AFTER_S = 2.0
 """A camera with no frame for this long shows "no signal"."""
@@ -59,8 +59,12 @@ class CameraView:
     def put_result(self, result: schema.Result) -> None:
         """Keep the newest result (an older frame's late result never replaces a newer one)."""
         with self._changed:
-            if self._result is None or result.capture_ts >= self._result.capture_ts or (
-                self._result.capture_ts - result.capture_ts > 10.0  # camera restarted
+            if (
+                self._result is None
+                or result.capture_ts >= self._result.capture_ts
+                or (
+                    self._result.capture_ts - result.capture_ts > 10.0  # camera restarted
+                )
             ):
                 self._result = result
 

@@ -64,8 +64,10 @@ def multipart(field: str, files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     body = io.BytesIO()
     for filename, data in files:
-        body.write(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
-                   "Content-Type: application/octet-stream\r\n\r\n".encode())
+        body.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+        )
         body.write(data + b"\r\n")
     body.write(f"--{boundary}--\r\n".encode())
     return body.getvalue(), f"multipart/form-data; boundary={boundary}"
@@ -78,8 +80,14 @@ class Api:
         self.base_url = base_url
         self.token = token
 
-    def call(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
-             token: str | None = "default") -> tuple[int, dict]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        token: str | None = "default",
+    ) -> tuple[int, dict]:
         request = urllib.request.Request(self.base_url + path, data=body, method=method)
         bearer = self.token if token == "default" else token
         if bearer:
@@ -162,9 +170,14 @@ def test_nobody_is_known_at_first(pipeline: Pipeline, api: Api, bus: BusRecorder
 
 
 def test_changes_and_exports_need_the_token(api: Api) -> None:
-    for method, path in [("POST", "/api/people/Ada/photos"), ("DELETE", "/api/people/Ada"),
-                         ("PATCH", "/api/people/Ada"), ("GET", "/api/people/Ada/photos/x.jpg"),
-                         ("DELETE", "/api/people/Ada/photos/x.jpg"), ("POST", "/api/recognize")]:
+    for method, path in [
+        ("POST", "/api/people/Ada/photos"),
+        ("DELETE", "/api/people/Ada"),
+        ("PATCH", "/api/people/Ada"),
+        ("GET", "/api/people/Ada/photos/x.jpg"),
+        ("DELETE", "/api/people/Ada/photos/x.jpg"),
+        ("POST", "/api/recognize"),
+    ]:
         for token in (None, "not-the-token"):
             status, body = api.call(method, path, token=token)
             assert status == 401 and "token" in body["error"], (method, path, token, status, body)
@@ -179,8 +192,9 @@ def test_bad_names_are_refused_with_a_reason(api: Api, photos: dict[str, bytes],
 
 
 def test_unusable_uploads_are_refused_file_by_file(api: Api, photos: dict[str, bytes], pipeline: Pipeline) -> None:
-    status, body = api.upload("Ada", [("notes.txt", b"just words"), ("nobody.jpg", photos["no_face"]),
-                                      ("anim.gif", b"GIF89a" + bytes(200))])
+    status, body = api.upload(
+        "Ada", [("notes.txt", b"just words"), ("nobody.jpg", photos["no_face"]), ("anim.gif", b"GIF89a" + bytes(200))]
+    )
     assert status == 422 and body["kept"] == 0
     reasons = {entry["file"]: entry["reason"] for entry in body["files"]}
     assert "not an image" in reasons["notes.txt"] and "no face" in reasons["nobody.jpg"]
@@ -203,14 +217,16 @@ def test_enrolling_reaches_every_worker_within_a_second(
     assert "largest" in group_entry["warning"]
     reloaded = wait_for(
         lambda: (found := workers_knowing(bus, before, lambda people: KNOWN in people)) and len(found) >= 2 and found,
-        5, "both workers to announce the new gallery",
+        5,
+        "both workers to announce the new gallery",
     )
     slowest = max(reloaded.values()) - answered
     assert slowest <= 1.0, f"a worker took {slowest:.2f} s to use the new photos"
     print(f"workers used the new photos {slowest * 1000:.0f} ms after the API answered")
     named = wait_for(
         lambda: [r for _, r in bus.since(answered, "faces.") if any(f["name"] == KNOWN for f in r["faces"])],
-        20, f"{KNOWN} to be named on the live stream",
+        20,
+        f"{KNOWN} to be named on the live stream",
     )
     assert named
     people = api.call("GET", "/api/people", token=None)[1]["people"]
@@ -252,8 +268,11 @@ def test_rename_and_forget_reach_the_workers(api: Api, bus: BusRecorder) -> None
     before = time.time()
     assert api.call("DELETE", "/api/people/Lin")[0] == 200
     assert api.call("DELETE", "/api/people/Lin")[0] == 404
-    wait_for(lambda: len(workers_knowing(bus, before, lambda people: people == [])) >= 2, 5,
-             "both workers to forget everyone")
+    wait_for(
+        lambda: len(workers_knowing(bus, before, lambda people: people == [])) >= 2,
+        5,
+        "both workers to forget everyone",
+    )
     assert api.call("GET", "/api/people", token=None)[1] == {"people": []}
 
 

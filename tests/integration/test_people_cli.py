@@ -33,14 +33,23 @@ class Cli:
         self.data = workdir / "data"
         self.env = {key: value for key, value in os.environ.items() if key not in ("API_TOKEN",)}
         self.env.update(
-            FACES_DIR=str(self.faces), DATA_DIR=str(self.data), CONFIG_FILE=str(workdir / "no-config.toml"),
-            BUS_PORT=str(free_port_block(3)), PYTHONUNBUFFERED="1",
+            FACES_DIR=str(self.faces),
+            DATA_DIR=str(self.data),
+            CONFIG_FILE=str(workdir / "no-config.toml"),
+            BUS_PORT=str(free_port_block(3)),
+            PYTHONUNBUFFERED="1",
         )
         self.env.update(extra_env)
 
     def __call__(self, *args: str | Path, timeout_s: float = 180.0) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "services.people", *map(str, args)], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=timeout_s)
+        return subprocess.run(
+            [sys.executable, "-m", "services.people", *map(str, args)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
 
     def json(self, *args: str | Path) -> object:
         done = self(*args, "--json")
@@ -90,8 +99,9 @@ def test_add_keeps_good_photos_and_explains_the_rest(cli: Cli, photos: dict[str,
     assert "\r" not in done.stderr
     kept = cli.photos_of("Lin-Manuel Miranda")
     assert len(kept) == 2
-    assert {hashlib.sha256(path.read_bytes()).hexdigest() for path in kept} <= cached_keys(cli.data), \
+    assert {hashlib.sha256(path.read_bytes()).hexdigest() for path in kept} <= cached_keys(cli.data), (
         "each kept photo's encoding is in the cache, so workers reload without encoding"
+    )
 
 
 def test_bad_input_is_refused_with_the_reason_and_exit_code_2(cli: Cli, photos: dict[str, Path]) -> None:
@@ -211,13 +221,18 @@ def test_beside_a_running_service_and_through_its_api(tmp_path: Path, photos: di
         ana = sorted((photos["lfw"] / "Ana_Guevara").glob("*.jpg"))[0]
         done = beside("add", "Ana", ana)
         assert done.returncode == 0, done
-        announced = wait_for(lambda: bus.find("people.", lambda body: "Ana" in body["change"]), 10,
-                             "the CLI's people.changed message")
+        announced = wait_for(
+            lambda: bus.find("people.", lambda body: "Ana" in body["change"]), 10, "the CLI's people.changed message"
+        )
         assert announced["v"] == 1
-        wait_for(lambda: bus.find("workers.", lambda body: body["people"] == ["Ana"]), 10,
-                 "the worker to announce a gallery with Ana")
-        assert "(0 newly encoded" in pipeline.log("infer") and "(1 newly encoded" not in pipeline.log("infer"), \
+        wait_for(
+            lambda: bus.find("workers.", lambda body: body["people"] == ["Ana"]),
+            10,
+            "the worker to announce a gallery with Ana",
+        )
+        assert "(0 newly encoded" in pipeline.log("infer") and "(1 newly encoded" not in pipeline.log("infer"), (
             "the worker found the CLI's encoding in the cache instead of encoding the photo again"
+        )
 
         # Through the API, from a machine with an empty FACES_DIR of its own.
         cli = Cli(tmp_path / "client")

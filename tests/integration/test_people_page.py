@@ -23,8 +23,9 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = Path("/usr/bin/chromium")
 if importlib.util.find_spec("playwright") is None:
-    pytest.skip("the browser test needs Playwright: make test installs it (requirements-dev.txt)",
-                allow_module_level=True)
+    pytest.skip(
+        "the browser test needs Playwright: make test installs it (requirements-dev.txt)", allow_module_level=True
+    )
 if not CHROMIUM.is_file():
     pytest.skip(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
@@ -54,17 +55,27 @@ def page(pipeline: Pipeline):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+            ],
         )
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.grant_permissions(["camera"])
         opened = context.new_page()
         opened.problems = []  # type: ignore[attr-defined]
         opened.on("pageerror", lambda error: opened.problems.append(f"page error: {error}"))  # type: ignore[attr-defined]
-        opened.on("console", lambda message: message.type == "error"  # HTTP errors are expected (401, 400): JS errors are not
-                  and not message.text.startswith("Failed to load resource")
-                  and opened.problems.append(f"console: {message.text}"))  # type: ignore[attr-defined]
+        opened.on(
+            "console",
+            lambda message: (
+                message.type == "error"  # HTTP errors are expected (401, 400): JS errors are not
+                and not message.text.startswith("Failed to load resource")
+                and opened.problems.append(f"console: {message.text}")
+            ),
+        )  # type: ignore[attr-defined]
         opened.on("dialog", lambda dialog: dialog.accept())
         try:
             yield opened
@@ -119,7 +130,8 @@ def test_the_people_page_from_token_to_delete(page: Page, pipeline: Pipeline, da
     expect(card.locator(".advice")).to_contain_text("Add more photos")  # 2 photos: named less often, and told so
     expect(card.locator(".thumb img")).to_have_count(2)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.person .thumb img')].every(i => i.src.startsWith('blob:') && i.naturalWidth > 0)",
+        "() => [...document.querySelectorAll('.person .thumb img')]"
+        ".every(i => i.src.startsWith('blob:') && i.naturalWidth > 0)",
         timeout=SLOW_MS,
     )
 

@@ -135,9 +135,7 @@ def test_known_person_is_named_on_his_face(pipeline: Pipeline, recorder: ResultR
     named = wait_for(faces_named_known, 90, f"10 faces named {KNOWN} on camera hamilton")
     import face_recognition  # here, not at import time: only this test needs it
 
-    reference_photo = face_recognition.load_image_file(
-        clip.parent / "reference" / KNOWN / "lin-manuel-miranda.png"
-    )
+    reference_photo = face_recognition.load_image_file(clip.parent / "reference" / KNOWN / "lin-manuel-miranda.png")
     [reference] = face_recognition.face_encodings(reference_photo)
     distances = []
     for result, face in named:
@@ -257,8 +255,11 @@ def test_corrupt_frame_and_garbage_messages_are_logged_and_skipped(
         wait_for(all_logged, 30, "the corrupt frame and garbage messages to be logged", poll_s=0.2)
     finally:
         publisher.close()
-    bad_counted = [line for line in pipeline.get("/metrics")[1].decode().splitlines()
-                   if line.startswith("facestream_bad_messages_total")]
+    bad_counted = [
+        line
+        for line in pipeline.get("/metrics")[1].decode().splitlines()
+        if line.startswith("facestream_bad_messages_total")
+    ]
     assert bad_counted and float(bad_counted[0].split()[1]) >= 2, "the web should count each bad message"
     since = time.time()
     wait_for(lambda: recorder.results("hamilton", since), 10, "results to keep coming after the bad input")
@@ -291,9 +292,13 @@ def test_killing_a_worker_pauses_neither_stream_nor_results(pipeline: Pipeline, 
     assert longest <= 2.0, f"results paused for {longest:.2f} s after the kill"
 
     replacement = wait_for(
-        lambda: [r["worker"] for _, r in recorder.results("hamilton", killed_at)
-                 if r["worker"].startswith("infer-00-") and r["worker"] != f"infer-00-{victim}"],
-        60, "supervisor's replacement worker to rejoin and publish",
+        lambda: [
+            r["worker"]
+            for _, r in recorder.results("hamilton", killed_at)
+            if r["worker"].startswith("infer-00-") and r["worker"] != f"infer-00-{victim}"
+        ],
+        60,
+        "supervisor's replacement worker to rejoin and publish",
     )
     assert replacement
 
@@ -304,4 +309,6 @@ def test_stops_cleanly_on_ctrl_c(pipeline: Pipeline) -> None:
     assert code == 0, f"supervisord exited with {code}"
     wait_for(lambda: not processes_with_marker(pipeline.marker), 10, "every service process to exit")
     for program in ("broker", "capture", "infer", "web"):
-        assert "Traceback" not in pipeline.log(program), f"{program} logged a traceback:\n{pipeline.log(program)[-3000:]}"
+        assert "Traceback" not in pipeline.log(program), (
+            f"{program} logged a traceback:\n{pipeline.log(program)[-3000:]}"
+        )

@@ -23,7 +23,11 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_defaults_are_the_documented_ones() -> None:
     settings = load_config()
     assert (settings.every_n, settings.scale, settings.min_detect_width, settings.tolerance, settings.port) == (
-        2, 0.25, 320, 0.6, 8080
+        2,
+        0.25,
+        320,
+        0.6,
+        8080,
     )
     assert settings.workers >= 1
 
@@ -55,10 +59,12 @@ def test_sources_parse_into_named_cameras() -> None:
     assert parse_sources("none") == []
     assert parse_sources("0") == [Camera("cam0", "0")]
     assert parse_sources("door=rtsp://10.0.0.5/live, desk=1") == [
-        Camera("door", "rtsp://10.0.0.5/live"), Camera("desk", "1")
+        Camera("door", "rtsp://10.0.0.5/live"),
+        Camera("desk", "1"),
     ]
     assert parse_sources("clip.mp4,http://host/video?a=b") == [
-        Camera("cam0", "clip.mp4"), Camera("cam1", "http://host/video?a=b")
+        Camera("cam0", "clip.mp4"),
+        Camera("cam1", "http://host/video?a=b"),
     ]
 
 

@@ -26,7 +26,7 @@ def test_face_recognition_really_imports() -> None:
 def test_a_library_that_quits_on_import_becomes_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "face_recognition.py").write_text("print('Please install models')\nquit()\n")
     run = _python(
-        "from services.infer import facelib\n"
+        "from shared.faces import facelib\n"
         "try:\n    facelib.load()\nexcept facelib.FaceLibraryError as error:\n    print('ERROR', error)\n",
         extra_path=tmp_path,
     )
@@ -36,14 +36,14 @@ def test_a_library_that_quits_on_import_becomes_a_clear_error(tmp_path: Path) ->
 
 
 def test_importing_facelib_loads_nothing_yet() -> None:
-    run = _python("import sys\nfrom services.infer import facelib\nprint('face_recognition' in sys.modules)")
+    run = _python("import sys\nfrom shared.faces import facelib\nprint('face_recognition' in sys.modules)")
     assert run.stdout.strip() == "False"
 
 
 def test_the_unused_landmark_model_is_freed_and_faces_still_encode() -> None:
     """face_recognition loads a 73 MB 68-point model at import that encoding never uses."""
     run = _python(
-        "import sys\nimport numpy as np\nfrom services.infer import facelib\n"
+        "import sys\nimport numpy as np\nfrom shared.faces import facelib\n"
         "facelib.load()\n"
         "print('dropped', sys.modules['face_recognition.api'].pose_predictor_68_point is None)\n"
         "image = np.zeros((200, 200, 3), dtype=np.uint8)\n"

@@ -9,15 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from services.infer.known_faces import load_gallery, person_photos
+from shared.faces.gallery import load_gallery
+from shared.people.layout import person_photos
 
 
 @pytest.fixture
 def faces(data_dir: Path, tmp_path: Path) -> Path:
     folder = tmp_path / "faces"
     shutil.copytree(data_dir / "video_hamilton" / "reference", folder)
-    shutil.copy(data_dir / "images_no_face" / sorted(p.name for p in (data_dir / "images_no_face").glob("*.jpg"))[0],
-                folder / "Barack_Obama" / "not-a-face.jpg")
+    shutil.copy(
+        data_dir / "images_no_face" / sorted(p.name for p in (data_dir / "images_no_face").glob("*.jpg"))[0],
+        folder / "Barack_Obama" / "not-a-face.jpg",
+    )
     group = sorted((data_dir / "images_multi_face").glob("*.jpg"))[0]
     (folder / "Crowd").mkdir()
     shutil.copy(group, folder / "Crowd" / "group.jpg")

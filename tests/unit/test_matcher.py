@@ -15,16 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.infer import matcher
-from services.infer.matcher import (
-    NAME_RATIO,
-    UNKNOWN,
-    Gallery,
-    Match,
-    confidence_known,
-    load_background,
-    probability_known,
-)
+from bench import track_matching
+from bench.track_matching import confidence_known, distances_by_person, match_track
+from shared.bus.schema import UNKNOWN
+from shared.config import DEFAULT_NAME_RATIO as NAME_RATIO
+from shared.faces import matcher
+from shared.faces.matcher import Gallery, Match, load_background, probability_known
 
 
 def _unit(index: int, scale: float = 1.0) -> np.ndarray:
@@ -88,7 +84,7 @@ def test_distances_match_a_plain_loop() -> None:
     known = rng.normal(size=(30, 128))
     names = [f"p{i % 7}" for i in range(30)]
     faces = rng.normal(size=(5, 128))
-    per_person = Gallery(names, known).distances_by_person(faces)
+    per_person = distances_by_person(Gallery(names, known), faces)
     for f, face in enumerate(faces):
         for p, person in enumerate(sorted(set(names))):
             expected = min(np.linalg.norm(face - known[i]) for i in range(30) if names[i] == person)
@@ -164,7 +160,7 @@ def test_a_track_is_named_when_its_encodings_agree() -> None:
     ada, bob = _unit(0), _unit(1)
     gallery = Gallery(["ada", "bob"], np.stack([ada, bob]), background=_crowd(_unit(2), 1.0))
     track = np.stack([ada + _unit(10 + i, 0.3) for i in range(4)])
-    match = gallery.match_track(track, tolerance=0.6)
+    match = match_track(gallery, track, tolerance=0.6)
     assert match.name == "ada" and match.confidence > 90 and match.distance == pytest.approx(0.3)
 
 
@@ -173,16 +169,16 @@ def test_a_track_needs_enough_encodings() -> None:
     gallery = Gallery(["ada"], ada[None, :], background=_crowd(_unit(2), 1.0))
     face = (ada + _unit(10, 0.3))[None, :]
     assert gallery.match(face, 0.6)[0].name == "ada"
-    single = gallery.match_track(face, 0.6)
+    single = match_track(gallery, face, 0.6)
     assert single.name == UNKNOWN and single.confidence < 50  # "probably ada, not sure yet": re-encode soon
-    assert gallery.match_track(face, 0.6, min_encodings=1).name == "ada"
+    assert match_track(gallery, face, 0.6, min_encodings=1).name == "ada"
 
 
 def test_a_track_whose_encodings_disagree_is_unknown() -> None:
     ada, bob = _unit(0), _unit(1)
     gallery = Gallery(["ada", "bob"], np.stack([ada, bob]), background=_crowd(_unit(2), 1.0))
     track = np.stack([ada + _unit(10, 0.3), ada + _unit(11, 0.3), bob + _unit(12, 0.3), bob + _unit(13, 0.3)])
-    assert gallery.match_track(track, tolerance=0.6).name == UNKNOWN
+    assert match_track(gallery, track, tolerance=0.6).name == UNKNOWN
 
 
 def test_one_lucky_frame_does_not_name_a_stranger_track() -> None:
@@ -192,7 +188,7 @@ def test_one_lucky_frame_does_not_name_a_stranger_track() -> None:
     lucky = ada + _unit(6, 0.25)  # one frame that happens to look like ada
     track = np.stack([stranger + _unit(20 + i, 0.05) for i in range(4)] + [lucky])
     assert gallery.match(lucky[None, :], 0.6)[0].name == "ada"
-    assert gallery.match_track(track, tolerance=0.6).name == UNKNOWN
+    assert match_track(gallery, track, tolerance=0.6).name == UNKNOWN
 
 
 def test_matching_against_ten_thousand_photos_takes_a_few_ms() -> None:
@@ -203,21 +199,24 @@ def test_matching_against_ten_thousand_photos_takes_a_few_ms() -> None:
     timings = []
     for i in range(20):
         started = time.perf_counter()
-        gallery.match(known[i:i + 1] + 0.01, 0.6)
+        gallery.match(known[i : i + 1] + 0.01, 0.6)
         timings.append(time.perf_counter() - started)
     assert float(np.median(timings)) < 0.005, f"median {np.median(timings) * 1000:.1f} ms"
 
 
 def test_constants_are_consistent() -> None:
-    assert 0 < matcher.PRUNE_DISTANCE < 0.6 and matcher.MIN_MARGIN >= 1.0 and matcher.MIN_TRACK_ENCODINGS >= 2
+    assert 0 < matcher.PRUNE_DISTANCE < 0.6 and matcher.MIN_MARGIN >= 1.0 and track_matching.MIN_TRACK_ENCODINGS >= 2
     assert matcher.BACKGROUND_FILE.is_file()
 
 
 def test_a_face_too_far_to_name_may_still_lean_to_the_person() -> None:
     """Between the person's limit and the track's per-frame limit: Unknown on its own, but leaning."""
     limit = float(matcher.name_limit(NAME_RATIO, 1))
-    for ratio, named, leaning in ((limit - 0.03, "ada", "ada"), (limit + 0.03, UNKNOWN, "ada"),
-                                  (matcher.track_frame_limit(limit) + 0.03, UNKNOWN, None)):
+    for ratio, named, leaning in (
+        (limit - 0.03, "ada", "ada"),
+        (limit + 0.03, UNKNOWN, "ada"),
+        (matcher.track_frame_limit(limit) + 0.03, UNKNOWN, None),
+    ):
         face = _unit(0) + _unit(5, 0.5 * ratio)
         gallery = Gallery(["ada"], _unit(0)[None, :], background=_crowd(face, 0.5))
         [match] = gallery.match(face[None, :], tolerance=0.6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.broker.scheduler import FrameScheduler
-from shared.schema import FrameHeader
+from shared.bus.schema import FrameHeader
 
 
 def _frame(camera: str, frame_id: int) -> FrameHeader:

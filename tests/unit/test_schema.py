@@ -5,14 +5,20 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from shared import schema
+from shared.bus import schema
 
 
 def _result(**changes: object) -> schema.Result:
     fields: dict = dict(
-        camera="cam0", frame_id=12, capture_ts=1700000000.5, worker="w-1", width=640, height=360,
+        camera="cam0",
+        frame_id=12,
+        capture_ts=1700000000.5,
+        worker="w-1",
+        width=640,
+        height=360,
         faces=[schema.Face(box=(0.1, 0.2, 0.3, 0.4), name="Ada", distance=0.41, confidence=97.5)],
-        timings=schema.Timings(detect_ms=20.0, total_ms=44.0), published_ts=1700000000.6,
+        timings=schema.Timings(detect_ms=20.0, total_ms=44.0),
+        published_ts=1700000000.6,
     )
     fields.update(changes)
     return schema.Result(**fields)
@@ -27,8 +33,13 @@ def test_a_result_is_plain_msgpack_for_other_programs() -> None:
     body = msgpack.unpackb(schema.pack(_result()))
     assert body["v"] == schema.VERSION
     assert body["faces"][0] == {
-        "v": 1, "box": [0.1, 0.2, 0.3, 0.4], "name": "Ada", "distance": 0.41, "confidence": 97.5,
-        "track_id": None, "motion": [0.0, 0.0],
+        "v": 1,
+        "box": [0.1, 0.2, 0.3, 0.4],
+        "name": "Ada",
+        "distance": 0.41,
+        "confidence": 97.5,
+        "track_id": None,
+        "motion": [0.0, 0.0],
     }
 
 
@@ -45,10 +56,22 @@ def test_a_frame_message_is_checked_and_its_jpeg_kept_as_is() -> None:
         ([b"frames.cam0", msgpack.packb({"v": 2, "camera": "c"}), b"\xff\xd8xx"], "unknown version v=2"),
         ([b"frames.cam0", b"\xc1", b"\xff\xd8xx"], "not msgpack"),
         ([b"frames.cam0", msgpack.packb([1, 2]), b"\xff\xd8xx"], "expected a map"),
-        ([b"frames.cam0", msgpack.packb({"v": 1, "camera": "c", "frame_id": -1, "ts": 0, "width": 1, "height": 1}),
-          b"\xff\xd8xx"], "frame_id"),
-        ([b"frames.cam0", schema.pack(schema.FrameHeader(camera="c", frame_id=0, ts=0, width=1, height=1)),
-          b"GIF89a"], "not a JPEG"),
+        (
+            [
+                b"frames.cam0",
+                msgpack.packb({"v": 1, "camera": "c", "frame_id": -1, "ts": 0, "width": 1, "height": 1}),
+                b"\xff\xd8xx",
+            ],
+            "frame_id",
+        ),
+        (
+            [
+                b"frames.cam0",
+                schema.pack(schema.FrameHeader(camera="c", frame_id=0, ts=0, width=1, height=1)),
+                b"GIF89a",
+            ],
+            "not a JPEG",
+        ),
         ([b"frames.cam0", b"only two parts"], "3 parts"),
     ],
 )
@@ -61,8 +84,17 @@ def test_bad_bodies_are_refused() -> None:
     with pytest.raises(schema.SchemaError, match="unknown topic kind"):
         schema.unpack_body([b"gossip.cam0", schema.pack(_result())])
     with pytest.raises(schema.SchemaError, match="confidence"):
-        schema.unpack_body([b"faces.cam0", msgpack.packb({**msgpack.unpackb(schema.pack(_result())),
-                                                          "faces": [{"box": [0, 0, 1, 1], "name": "x", "confidence": 101}]})])
+        schema.unpack_body(
+            [
+                b"faces.cam0",
+                msgpack.packb(
+                    {
+                        **msgpack.unpackb(schema.pack(_result())),
+                        "faces": [{"box": [0, 0, 1, 1], "name": "x", "confidence": 101}],
+                    }
+                ),
+            ]
+        )
 
 
 def test_newer_senders_may_add_fields() -> None:

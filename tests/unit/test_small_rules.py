@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from services.capture.source import Backoff, classify
-from services.infer.analyzer import detection_scale
+from services.capture.source import Backoff
 from services.web.overlay import label_text
-from shared import schema
+from shared.bus import schema
+from shared.faces.detect import detection_scale
+from shared.sources import classify
 
 
 @pytest.mark.parametrize(

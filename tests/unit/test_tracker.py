@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.broker.dispatch_protocol import Detection
 from services.broker.tracker import CameraTracker
 from shared.boxes import associate, iou
+from shared.bus.schema import Detection
 
 
 def _tracker() -> CameraTracker:
@@ -14,8 +14,13 @@ def _tracker() -> CameraTracker:
 
 
 def _seen(x: float, name: str | None = None, track_id: int | None = None, confidence: float = 95.0) -> Detection:
-    return Detection(box=(x, 0.2, 0.1, 0.2), track_id=track_id, name=name, distance=0.4 if name else None,
-                     confidence=confidence if name else 0.0)
+    return Detection(
+        box=(x, 0.2, 0.1, 0.2),
+        track_id=track_id,
+        name=name,
+        distance=0.4 if name else None,
+        confidence=confidence if name else 0.0,
+    )
 
 
 def test_iou_and_association() -> None:

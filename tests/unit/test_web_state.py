@@ -10,7 +10,7 @@ import numpy as np
 
 from services.web import overlay
 from services.web.state import CameraView
-from shared import schema
+from shared.bus import schema
 
 
 def _jpeg() -> bytes:
@@ -23,8 +23,17 @@ def _header(frame_id: int, ts: float) -> schema.FrameHeader:
 
 def _result(ts: float) -> schema.Result:
     face = schema.Face(box=(0.1, 0.1, 0.3, 0.5), name="Ada", distance=0.3, confidence=99.0)
-    return schema.Result(camera="c", frame_id=0, capture_ts=ts, worker="w", width=160, height=90, faces=[face],
-                         timings=schema.Timings(), published_ts=ts)
+    return schema.Result(
+        camera="c",
+        frame_id=0,
+        capture_ts=ts,
+        worker="w",
+        width=160,
+        height=90,
+        faces=[face],
+        timings=schema.Timings(),
+        published_ts=ts,
+    )
 
 
 def test_a_slow_viewer_skips_to_the_newest_frame() -> None:

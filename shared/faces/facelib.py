@@ -17,12 +17,11 @@ import sys
 import threading
 from functools import lru_cache
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
-Box = tuple[int, int, int, int]
-"""A face box as dlib gives it: (top, right, bottom, left) in pixels."""
-
+from shared.boxes import PixelBox
 
 _MODEL_LOCK = threading.Lock()
 """dlib's models keep working state: one call at a time per process (a worker's reload thread may encode too)."""
@@ -60,7 +59,7 @@ def _drop_unused_landmark_model() -> None:
     freed heap unless asked, hence ``malloc_trim``; elsewhere the memory is
     only reused, not returned.
     """
-    api = sys.modules.get("face_recognition.api")
+    api: Any = sys.modules.get("face_recognition.api")  # untyped: its attributes are set at import
     if api is None or getattr(api, "pose_predictor_68_point", None) is None:
         return
     api.pose_predictor_68_point = None
@@ -68,14 +67,14 @@ def _drop_unused_landmark_model() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def detect(rgb: np.ndarray, upsample: int = 1, model: str = "hog") -> list[Box]:
+def detect(rgb: np.ndarray, upsample: int = 1, model: str = "hog") -> list[PixelBox]:
     """Find face boxes in an RGB image."""
     library = load()
     with _MODEL_LOCK:
         return [tuple(box) for box in library.face_locations(rgb, number_of_times_to_upsample=upsample, model=model)]
 
 
-def encode(rgb: np.ndarray, boxes: list[Box]) -> np.ndarray:
+def encode(rgb: np.ndarray, boxes: list[PixelBox]) -> np.ndarray:
     """The 128-number encoding of each given face box, as an (n, 128) array."""
     if not boxes:
         return np.zeros((0, 128))

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from shared.bus.schema import UNKNOWN
+
 MAX_NAME_LENGTH = 64
 _ALLOWED = re.compile(r"^[\w][\w .'\-]*$", re.UNICODE)
-RESERVED = {"unknown"}
+RESERVED = {UNKNOWN.casefold()}
 """'Unknown' is what the stream shows for strangers; a person of that name would be indistinguishable."""
 
 

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.infer import facelib
-from services.infer.known_faces import find_faces, folder_signature, gallery_for
-from services.infer.matcher import Gallery
-from shared import schema
+from shared.boxes import to_normalised
+from shared.bus import schema
 from shared.config import Settings
+from shared.faces import facelib
+from shared.faces.gallery import gallery_for
+from shared.faces.matcher import Gallery
+from shared.faces.photo import photo_faces
+from shared.people.layout import folder_signature
 
 
 @dataclass(frozen=True)
@@ -51,16 +54,16 @@ class Recognizer:
         with self._lock:
             facelib.load()
             gallery = self._current_gallery()
-            boxes = find_faces(rgb, self.settings.upsample)
+            boxes = photo_faces(rgb, self.settings.upsample)
             encodings = facelib.encode(rgb, boxes)
             matches = gallery.match(encodings, self.settings.tolerance)
         faces = [
             schema.Face(
-                box=(left / width, top / height, (right - left) / width, (bottom - top) / height),
+                box=to_normalised(box, width, height),
                 name=match.name,
                 distance=None if match.distance is None else round(match.distance, 4),
                 confidence=match.confidence,
             )
-            for (top, right, bottom, left), match in zip(boxes, matches)
+            for box, match in zip(boxes, matches)
         ]
         return RecognizedImage(faces, width, height)

@@ -1,9 +1,11 @@
-"""The bus's message schema: topics, fields, and checked encode/decode.
+"""Every message that crosses a process boundary, and every word on the wire: topics, fields, checked encode/decode.
 
 Every message is msgpack with a version field ``v``. Frames travel as three
 frames ``[topic, header, jpeg]`` so the JPEG is never copied into the header;
 results, status and stats as ``[topic, body]``. Another program can follow the
-bus with only pyzmq and msgpack: the README documents these fields.
+bus with only pyzmq and msgpack: the README documents these fields. The
+dispatcher and the workers speak a small request/answer protocol of their own
+on another socket (below, "Dispatcher <-> worker"), with the same checks.
 
 Decoding never trusts the sender: anything of an unknown version or shape
 raises :class:`SchemaError`, which services count and log at a limited rate.
@@ -11,12 +13,14 @@ raises :class:`SchemaError`, which services count and log at a limited rate.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import msgpack
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-VERSION = 1
+from shared.boxes import NormBox
+
+VERSION: Final = 1
 
 FRAMES = "frames"
 FACES = "faces"
@@ -24,6 +28,9 @@ STATUS = "status"
 STATS = "stats"
 PEOPLE = "people"
 WORKERS = "workers"
+
+UNKNOWN = "Unknown"
+"""The name a face gets when it is nobody enrolled; no person may be called this (shared/people/names.py)."""
 
 JPEG_START = b"\xff\xd8"
 """Every JPEG starts with this marker; a frame that does not is refused before anyone decodes it."""
@@ -43,14 +50,14 @@ def topic_kind(raw_topic: bytes) -> str:
     return raw_topic.split(b".", 1)[0].decode("ascii", "replace")
 
 
-class _Message(BaseModel):
+class Message(BaseModel):
     """Common base: versioned, tolerant of added fields so newer senders stay readable."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     v: Literal[1] = VERSION
 
 
-class FrameHeader(_Message):
+class FrameHeader(Message):
     """What a capture process says about each JPEG it publishes."""
 
     camera: str
@@ -60,7 +67,7 @@ class FrameHeader(_Message):
     height: int = Field(gt=0)
 
 
-class Timings(_Message):
+class Timings(Message):
     """Where a worker's time went on one frame, in milliseconds."""
 
     queue_ms: float = 0.0
@@ -71,11 +78,11 @@ class Timings(_Message):
     total_ms: float = 0.0
 
 
-class Face(_Message):
+class Face(Message):
     """One recognised face: box normalised to the frame (x, y, w, h in 0..1)."""
 
-    box: tuple[float, float, float, float]
-    name: str
+    box: NormBox
+    name: str = Field(description="The person, or 'Unknown'.")
     distance: float | None = None
     confidence: float = Field(ge=0.0, le=100.0)
     track_id: int | None = Field(None, description="Same number for the same face from frame to frame.")
@@ -84,7 +91,7 @@ class Face(_Message):
     )
 
 
-class Result(_Message):
+class Result(Message):
     """A worker's answer for one frame of one camera."""
 
     camera: str
@@ -99,7 +106,7 @@ class Result(_Message):
     encoded: int = Field(0, ge=0, description="Faces encoded for this frame; the others kept their track's name.")
 
 
-class Status(_Message):
+class Status(Message):
     """A capture process's periodic word on its camera."""
 
     camera: str
@@ -113,7 +120,7 @@ class Status(_Message):
     message: str = ""
 
 
-class DispatchStats(_Message):
+class DispatchStats(Message):
     """The dispatcher's running counts, per camera."""
 
     received: dict[str, int]
@@ -123,14 +130,14 @@ class DispatchStats(_Message):
     workers_known: int
 
 
-class PeopleChanged(_Message):
+class PeopleChanged(Message):
     """The known people changed (a photo or person added, removed or renamed): reload them."""
 
     change: str = Field(description="What changed, for the log: e.g. 'added 2 photos of Ada'.")
     ts: float
 
 
-class WorkerStatus(_Message):
+class WorkerStatus(Message):
     """An inference worker says which known faces it is using: at start and after every reload."""
 
     worker: str
@@ -140,12 +147,16 @@ class WorkerStatus(_Message):
     reason: str = ""
 
 
-BODY_TYPES: dict[str, type[_Message]] = {
-    FACES: Result, STATUS: Status, STATS: DispatchStats, PEOPLE: PeopleChanged, WORKERS: WorkerStatus,
+BODY_TYPES: dict[str, type[Message]] = {
+    FACES: Result,
+    STATUS: Status,
+    STATS: DispatchStats,
+    PEOPLE: PeopleChanged,
+    WORKERS: WorkerStatus,
 }
 
 
-def pack(message: _Message) -> bytes:
+def pack(message: Message) -> bytes:
     """Serialise a message for the bus."""
     return msgpack.packb(message.model_dump(mode="python"), use_bin_type=True)
 
@@ -162,7 +173,7 @@ def _unpack_dict(raw: bytes | memoryview) -> dict[str, Any]:
     return data
 
 
-def unpack(model: type[_Message], raw: bytes | memoryview) -> Any:
+def unpack(model: type[Message], raw: bytes | memoryview) -> Any:
     """Parse and check one message body of the given type."""
     data = _unpack_dict(raw)
     try:
@@ -184,7 +195,7 @@ def unpack_frame(parts: list[Any]) -> tuple[FrameHeader, Any]:
     return header, jpeg
 
 
-def unpack_body(parts: list[Any]) -> _Message:
+def unpack_body(parts: list[Any]) -> Message:
     """Check a ``[topic, body]`` message whose type the topic names."""
     if len(parts) != 2:
         raise SchemaError(f"expected 2 parts, got {len(parts)}")
@@ -193,3 +204,85 @@ def unpack_body(parts: list[Any]) -> _Message:
     if model is None:
         raise SchemaError(f"unknown topic kind {kind!r}")
     return unpack(model, parts[1])
+
+
+# ---------------------------------------------------------------- Dispatcher <-> worker
+#
+# A worker's DEALER socket sends ``[b"ready", {v, worker, seq}]`` when it is
+# idle, and repeats it every second as a heartbeat while it waits. The
+# dispatcher's ROUTER answers ``[b"work", {v, seq, tracks}, frame header, jpeg]``,
+# where ``tracks`` are the camera's known faces (where they should be in this
+# frame, and whether each needs a fresh encoding). The worker answers
+# ``[b"done", {v, worker, seq, ...detections}]`` and asks again with ``seq + 1``;
+# the dispatcher's tracker names the faces and publishes the result. ``seq``
+# makes a repeated request recognisable, so it never gets two frames.
+
+READY = b"ready"
+WORK = b"work"
+DONE = b"done"
+
+
+class ReadyMessage(Message):
+    """A worker's request for its next frame."""
+
+    worker: str = Field(min_length=1, max_length=128)
+    seq: int = Field(ge=0)
+
+
+class TrackHint(Message):
+    """A face the camera already shows: where it should be now, and whether to encode it again."""
+
+    track_id: int
+    box: NormBox
+    encode: bool
+
+
+class WorkMessage(Message):
+    """The dispatcher's answer to request ``seq``."""
+
+    seq: int = Field(ge=0)
+    tracks: list[TrackHint] = []
+
+
+class Detection(Message):
+    """A face a worker found: matched to a known track, and named if it was encoded."""
+
+    box: NormBox
+    track_id: int | None = None
+    name: str | None = Field(None, description="None when the face was not encoded (its track keeps its name).")
+    distance: float | None = None
+    confidence: float = Field(0.0, ge=0.0, le=100.0)
+    leaning: str | None = Field(
+        None, description="The person this encoding is near enough to keep a track named as (matcher.Match.leaning)."
+    )
+
+
+class DoneMessage(Message):
+    """What a worker found in the frame it was given for request ``seq``."""
+
+    worker: str = Field(min_length=1, max_length=128)
+    seq: int = Field(ge=0)
+    camera: str
+    frame_id: int = Field(ge=0)
+    capture_ts: float
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    detections: list[Detection]
+    timings: Timings
+
+
+def parse_worker_message(parts: list[Any]) -> ReadyMessage | DoneMessage:
+    """Check a worker's message (without the ROUTER's identity part)."""
+    if len(parts) != 2 or bytes(parts[0]) not in (READY, DONE):
+        raise SchemaError("expected [ready|done, body]")
+    message: ReadyMessage | DoneMessage = unpack(ReadyMessage if bytes(parts[0]) == READY else DoneMessage, parts[1])
+    return message
+
+
+def parse_work(parts: list[Any]) -> tuple[WorkMessage, FrameHeader, Any]:
+    """Check the dispatcher's answer; return it with the frame header and JPEG."""
+    if len(parts) != 4 or bytes(parts[0]) != WORK:
+        raise SchemaError("expected [work, body, header, jpeg]")
+    work = unpack(WorkMessage, parts[1])
+    header, jpeg = unpack_frame([topic(FRAMES, "x"), parts[2], parts[3]])
+    return work, header, jpeg

@@ -15,10 +15,11 @@ certainly not enrolled (the *background*, shipped as encodings only):
    distance to the face's 3 nearest background faces``. A known face is much
    nearer its person than the crowd (ratio ~0.55); a stranger who happens to
    be near someone is about as near the crowd (ratio ~0.9). Named only if
-   the ratio is at most the person's limit: :data:`NAME_RATIO` for a person
-   with 3 photos, a little more with fewer photos and less with more
-   (per-person calibration, :func:`name_limit`), so that every person is about
-   equally likely to be given to a stranger.
+   the ratio is at most the person's limit: the ``NAME_RATIO`` setting
+   (:data:`shared.config.DEFAULT_NAME_RATIO`) for a person with 3 photos, a
+   little more with fewer photos and less with more (per-person calibration,
+   :func:`name_limit`), so that every person is about equally likely to be
+   given to a stranger.
 3. **Margin**: the second nearest person must be at least :data:`MIN_MARGIN`
    times further than the nearest, or the face could be either: Unknown.
 4. **Tolerance** (the ``TOLERANCE`` setting) stays an outer bound: a face
@@ -40,7 +41,7 @@ background face that is probably an enrolled person (within
 gallery's crowd, so enrolling someone who happens to be in the background set
 still works.
 
-Pure numpy, so the same code serves the workers, the tracker and the benches.
+Pure numpy, so the same code serves the workers, the still-image recogniser and the benches.
 Matching one face against 10,000 enrolled photos takes well under a few ms:
 every person is one centroid, the background is ~100 faces, and per-photo
 distances are computed for the chosen person only.
@@ -56,15 +57,15 @@ from pathlib import Path
 
 import numpy as np
 
+from shared.bus.schema import UNKNOWN
+from shared.config import DEFAULT_NAME_RATIO
+
 log = logging.getLogger(__name__)
 
-UNKNOWN = "Unknown"
 BACKGROUND_FILE = Path(__file__).resolve().parent / "background" / "encodings-v1.npy"
 """Shipped background: float32 (n, 128) dlib encodings of public photos of people nobody here enrols."""
 COHORT_SIZE = 3
 """Nearest background faces whose mean distance scales the face's distances (3 measured best of 1..20)."""
-NAME_RATIO = 0.76
-"""Largest cohort ratio still named: ~96% of known faces named, ~1% of strangers, on LFW (3 photos each)."""
 PHOTOS_REFERENCE = 3
 """NAME_RATIO applies to a person with this many enrolled photos; see :func:`name_limit`."""
 PHOTO_COUNT_SLOPE = 0.12
@@ -78,8 +79,6 @@ FALLBACK_COHORT_DISTANCE = 0.65
 CONFIDENCE_SLOPES = (16.3, 45.3)
 """Steepness of the confidence curve in log(ratio) below and above the limit (named / Unknown side),
 each fitted on LFW on the faces of its side (bench/accuracy.py refits them)."""
-MIN_TRACK_ENCODINGS = 2
-"""A video track is named only from at least this many encodings of its face."""
 TRACK_FRAME_RATIO = 0.85
 """Most of a named track's encodings must each be at least this near the person (99% of known faces are, on LFW).
 
@@ -104,7 +103,7 @@ class Match:
     leaning: str | None = None
 
 
-def probability_known(ratio: float, name_ratio: float = NAME_RATIO) -> float:
+def probability_known(ratio: float, name_ratio: float = DEFAULT_NAME_RATIO) -> float:
     """Probability (0..1) that a face with this cohort ratio is the person it is nearest to.
 
     ``name_ratio`` is that person's limit (:func:`name_limit`).
@@ -145,11 +144,6 @@ def name_limit(name_ratio: float, photos: int | np.ndarray) -> float | np.ndarra
 def track_frame_limit(limit: float) -> float:
     """The cohort ratio under which one frame of a track supports the person whose limit is ``limit``."""
     return max(TRACK_FRAME_RATIO, limit + 0.05)
-
-
-def confidence_known(distance: float, tolerance: float) -> float:
-    """The old distance-only confidence (50% at the tolerance); kept for callers that show a raw distance."""
-    return 100.0 / (1.0 + math.exp((distance - tolerance) / 0.05))
 
 
 @lru_cache(maxsize=4)
@@ -226,7 +220,7 @@ class Gallery:
         names: list[str],
         encodings: np.ndarray,
         background: np.ndarray | Path | str | None = None,
-        name_ratio: float = NAME_RATIO,
+        name_ratio: float = DEFAULT_NAME_RATIO,
     ) -> None:
         if len(names) != len(encodings):
             raise ValueError("one name per encoding")
@@ -244,7 +238,8 @@ class Gallery:
         self.photo_counts = counts.astype(np.int64)
         self.centroids = (
             np.add.reduceat(self._sorted, self._starts, axis=0) / counts[:, None]
-            if len(self.people) else np.zeros((0, 128))
+            if len(self.people)
+            else np.zeros((0, 128))
         )
         self._background_source = background
         self._cohort: np.ndarray | None = None
@@ -252,9 +247,9 @@ class Gallery:
     def __len__(self) -> int:
         return len(self.encodings)
 
-    def name_limits(self, name_ratio: float | None = None) -> np.ndarray:
-        """Each person's largest cohort ratio still named (see :func:`name_limit`): shape (people,)."""
-        return np.atleast_1d(name_limit(self.name_ratio if name_ratio is None else name_ratio, self.photo_counts))
+    def prepare(self) -> None:
+        """Read and prune the background set now (in the loader), not on the first live frame."""
+        _ = self.background
 
     @property
     def background(self) -> np.ndarray:
@@ -263,7 +258,8 @@ class Gallery:
             source = self._background_source
             crowd = (
                 np.asarray(source, dtype=np.float64).reshape(-1, 128)
-                if isinstance(source, np.ndarray) else load_background(None if source is None else Path(source))
+                if isinstance(source, np.ndarray)
+                else load_background(None if source is None else Path(source))
             )
             self._cohort = self._prune(crowd)
         return self._cohort
@@ -279,14 +275,6 @@ class Gallery:
             log.info("%d background faces look like enrolled people and are not used", int((~keep).sum()))
         return crowd[keep]
 
-    def distances_by_person(self, encodings: np.ndarray) -> np.ndarray:
-        """For each face, the smallest distance to each known person's photos: shape (faces, people)."""
-        faces = np.asarray(encodings, dtype=np.float64).reshape(-1, 128)
-        if len(self.encodings) == 0 or len(faces) == 0:
-            return np.full((len(faces), len(self.people)), np.inf)
-        per_photo = pairwise_distances(faces, self._sorted)
-        return np.stack([np.minimum.reduceat(row, self._starts) for row in per_photo])
-
     def ratios(self, encodings: np.ndarray) -> np.ndarray:
         """Cohort ratio of each face to each person: centroid distance / distance to the crowd. (faces, people)."""
         faces = np.asarray(encodings, dtype=np.float64).reshape(-1, 128)
@@ -295,20 +283,22 @@ class Gallery:
         crowd = cohort_distance(pairwise_distances(faces, self.background))
         return pairwise_distances(faces, self.centroids) / np.maximum(crowd, 1e-6)[:, None]
 
-    def _photo_distance(self, face: np.ndarray, person: int) -> float:
-        """Smallest distance from one face to one person's photos."""
+    def photos_of(self, person: int) -> np.ndarray:
+        """The encodings of one person's photos (index into :attr:`people`): shape (photos, 128)."""
         start = self._starts[person]
         end = self._starts[person + 1] if person + 1 < len(self._starts) else len(self._sorted)
-        return float(pairwise_distances(face[None, :], self._sorted[start:end]).min())
+        return self._sorted[start:end]
 
-    def _decide(
-        self, ratio: float, margin: float, distance: float, person: int, tolerance: float, agreed: bool = True
-    ) -> Match:
+    def photo_distance(self, face: np.ndarray, person: int) -> float:
+        """Smallest distance from one face to one person's photos."""
+        return float(pairwise_distances(face[None, :], self.photos_of(person)).min())
+
+    def decide(self, ratio: float, margin: float, distance: float, person: int, tolerance: float) -> Match:
         """Name or Unknown from one set of evidence, with the calibrated confidence of the answer shown."""
         limit = float(name_limit(self.name_ratio, int(self.photo_counts[person])))
         sure = probability_known(ratio, limit)
         plausible = margin >= MIN_MARGIN and distance <= tolerance
-        named = agreed and ratio <= limit and plausible
+        named = ratio <= limit and plausible
         name = self.people[person] if named else UNKNOWN
         confidence = 100.0 * (sure if named else 1.0 - sure)
         leaning = self.people[person] if named or (plausible and ratio <= track_frame_limit(limit)) else None
@@ -323,36 +313,12 @@ class Gallery:
             return []
         best, smallest, second = best_two(self.ratios(faces))
         return [
-            self._decide(
-                float(smallest[i]), float(second[i] / smallest[i]) if smallest[i] > 0 else math.inf,
-                self._photo_distance(faces[i], int(best[i])), int(best[i]), tolerance,
+            self.decide(
+                float(smallest[i]),
+                float(second[i] / smallest[i]) if smallest[i] > 0 else math.inf,
+                self.photo_distance(faces[i], int(best[i])),
+                int(best[i]),
+                tolerance,
             )
             for i in range(len(faces))
         ]
-
-    def match_track(
-        self, encodings: np.ndarray, tolerance: float, min_encodings: int = MIN_TRACK_ENCODINGS
-    ) -> Match:
-        """Name a video track from several encodings of the same face (k, 128).
-
-        Decided on the median of the per-encoding cohort ratios (one lucky frame
-        cannot name a stranger, one blurred frame cannot lose a known face), and
-        named only when the track has at least ``min_encodings`` encodings and
-        more than half of them are each within :data:`TRACK_FRAME_RATIO` of the
-        person (the encodings agree). The confidence is the single-face
-        calibration applied to the median ratio: conservative for long tracks.
-        """
-        faces = np.asarray(encodings, dtype=np.float64).reshape(-1, 128)
-        if len(self.people) == 0 or len(faces) == 0:
-            return Match(UNKNOWN, None, 100.0 if len(self.people) == 0 else 0.0)
-        ratios = self.ratios(faces)
-        best, smallest, second = best_two(np.median(np.log(np.maximum(ratios, 1e-6)), axis=0)[None, :])
-        person = int(best[0])
-        frame_limit = track_frame_limit(float(self.name_limits()[person]))
-        support = int(np.sum(ratios[:, person] <= frame_limit))
-        agreed = len(faces) >= min_encodings and support * 2 > len(faces)
-        distance = float(np.mean([self._photo_distance(face, person) for face in faces]))
-        return self._decide(
-            math.exp(smallest[0]), math.exp(second[0] - smallest[0]) if np.isfinite(second[0]) else math.inf,
-            distance, person, tolerance, agreed=agreed,
-        )

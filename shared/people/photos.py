@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from services.infer import facelib
-from services.infer.known_faces import PhotoOutcome, encode_photo, find_faces, read_rgb
+from shared.boxes import PixelBox, pixel_area
+from shared.faces import facelib
+from shared.faces.photo import PhotoOutcome, encode_photo, photo_faces, read_rgb
 
 IMAGE_TYPES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
 MIN_PHOTO_SIDE = 48
@@ -58,23 +59,27 @@ def read_image(data: bytes) -> tuple[np.ndarray, str]:
     return rgb, IMAGE_TYPES[kind]
 
 
-def _cut_out(rgb: np.ndarray, box: facelib.Box) -> np.ndarray:
+def _cut_out(rgb: np.ndarray, box: PixelBox) -> np.ndarray:
     top, right, bottom, left = box
     height, width = rgb.shape[:2]
     margin_y, margin_x = int((bottom - top) * CROP_MARGIN), int((right - left) * CROP_MARGIN)
-    return np.ascontiguousarray(rgb[max(0, top - margin_y):min(height, bottom + margin_y),
-                                    max(0, left - margin_x):min(width, right + margin_x)])
+    return np.ascontiguousarray(
+        rgb[
+            max(0, top - margin_y) : min(height, bottom + margin_y),
+            max(0, left - margin_x) : min(width, right + margin_x),
+        ]
+    )
 
 
 def prepare_enrolment(data: bytes, upsample: int) -> Enrolment:
     """Check a file and encode its face; a group photo becomes a cut-out of its largest face."""
     rgb, suffix = read_image(data)
-    boxes = find_faces(rgb, upsample)
+    boxes = photo_faces(rgb, upsample)
     if not boxes:
         raise BadPhoto("no face found in this photo")
     if len(boxes) == 1:
         return Enrolment(data, suffix, PhotoOutcome("ok", facelib.encode(rgb, boxes)[0], faces=1))
-    largest = max(boxes, key=lambda box: (box[2] - box[0]) * (box[1] - box[3]))
+    largest = max(boxes, key=pixel_area)
     crop = _cut_out(rgb, largest)
     outcome = encode_photo(crop, upsample)
     if outcome.status != "ok":

@@ -9,11 +9,12 @@ worth less than the next one, so the bus drops instead of queueing.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import zmq
 
-from shared import schema
+from shared.bus import schema
 from shared.config import Settings
 from shared.log import RateLimitedLog
 

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.infer.known_faces import PHOTO_SUFFIXES, person_photos
-from services.people.names import clean_name, clean_photo_id
+from shared.people.layout import PHOTO_SUFFIXES, person_photos
+from shared.people.names import clean_name, clean_photo_id
 
 
 class NotFound(LookupError):

@@ -1,0 +1,40 @@
+"""The XSUB/XPUB forwarder: carries frames, results and status between any publishers and subscribers."""
+
+from __future__ import annotations
+
+import threading
+
+import zmq
+
+from shared.bus.sockets import FRAME_HWM
+from shared.config import Settings
+
+FORWARD_HWM = FRAME_HWM * 8
+"""Messages the forwarder holds per peer: about a second of frames and results. ZeroMQ's default of 1000
+would let a slow subscriber fall half a minute behind instead of skipping to the newest frame."""
+
+
+def start_forwarder(settings: Settings, context: zmq.Context) -> threading.Thread:
+    """Bind the XSUB/XPUB pair and forward between them in a daemon thread."""
+    frontend = context.socket(zmq.XSUB)
+    frontend.setsockopt(zmq.RCVHWM, FORWARD_HWM)
+    frontend.bind(settings.bus_endpoint("publish", bind=True))
+    backend = context.socket(zmq.XPUB)
+    backend.setsockopt(zmq.SNDHWM, FORWARD_HWM)  # a subscriber that falls behind loses old messages, not time
+    backend.bind(settings.bus_endpoint("subscribe", bind=True))
+
+    def forward() -> None:
+        try:
+            zmq.proxy(frontend, backend)
+        except zmq.ZMQError as error:
+            # At shutdown the broker destroys the context, which closes these sockets under the proxy:
+            # that is the proxy's normal end, not an error worth a traceback.
+            if error.errno not in (zmq.ETERM, zmq.ENOTSOCK):
+                raise
+        finally:
+            frontend.close(linger=0)
+            backend.close(linger=0)
+
+    thread = threading.Thread(target=forward, name="forwarder", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,109 @@
+"""One camera's capture loop: read, JPEG-encode once, publish; say "no signal" while the source is down.
+
+Each frame is JPEG-encoded once here; everything downstream (workers, web
+viewers, other subscribers) shares those bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+
+from services.capture.source import Backoff, FrameSource
+from shared.bus import schema
+from shared.bus.sockets import Publisher
+from shared.config import Camera, Settings
+from shared.log import setup_logging
+
+STATUS_INTERVAL_S = 1.0
+
+
+class CaptureService:
+    """Reads one camera, publishes its frames and, once a second, its status."""
+
+    def __init__(self, settings: Settings, camera: Camera, stop: threading.Event) -> None:
+        self.settings = settings
+        self.camera = camera
+        self.stop = stop
+        self.source = FrameSource(camera.uri)
+        self.publisher = Publisher(settings)
+        self.frame_id = 0
+        self.width = 0
+        self.height = 0
+        self.last_frame_ts = 0.0
+        self._next_status = 0.0
+        self._fps_window: list[float] = []
+        self.log = setup_logging(f"capture[{camera.name}]", settings.log_level)
+
+    def run(self) -> None:
+        """Capture until stopped, reopening the source whenever it fails."""
+        backoff = Backoff()
+        while not self.stop.is_set():
+            if not self.source.open():
+                self._no_signal(f"cannot open {self.camera.uri}", backoff)
+                continue
+            self.log.info("opened %s (%.2f fps)", self.camera.uri, self.source.fps)
+            backoff.reset()
+            while not self.stop.is_set():
+                frame = self.source.read()
+                if frame is None:
+                    break
+                self._publish(frame)
+            if not self.stop.is_set():
+                self._no_signal(f"{self.camera.uri} stopped giving frames", backoff)
+        self.source.close()
+        self.publisher.close()
+
+    def _publish(self, frame) -> None:
+        captured_at = time.time()
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.settings.jpeg_quality])
+        if not ok:
+            self.log.warning("JPEG encoding failed for frame %d; skipped", self.frame_id)
+            return
+        self.height, self.width = frame.shape[:2]
+        header = schema.FrameHeader(
+            camera=self.camera.name, frame_id=self.frame_id, ts=captured_at, width=self.width, height=self.height
+        )
+        self.publisher.send_frame(header, jpeg.data)
+        self.frame_id += 1
+        self.last_frame_ts = captured_at
+        self._fps_window.append(captured_at)
+        if len(self._fps_window) > 60:
+            self._fps_window.pop(0)
+        if time.monotonic() >= self._next_status:
+            self._send_status("live", "")
+
+    def _measured_fps(self) -> float:
+        window = self._fps_window
+        if len(window) < 2 or window[-1] <= window[0]:
+            return 0.0
+        return (len(window) - 1) / (window[-1] - window[0])
+
+    def _send_status(self, state: str, message: str) -> None:
+        self._next_status = time.monotonic() + STATUS_INTERVAL_S
+        self.publisher.send(
+            schema.STATUS,
+            self.camera.name,
+            schema.Status(
+                camera=self.camera.name,
+                state=state,  # type: ignore[arg-type]
+                source=self.camera.uri,
+                fps=round(self._measured_fps() if state == "live" else 0.0, 2),
+                width=self.width,
+                height=self.height,
+                last_frame_ts=self.last_frame_ts,
+                frames=self.frame_id,
+                message=message,
+            ),
+        )
+
+    def _no_signal(self, reason: str, backoff: Backoff) -> None:
+        pause = backoff.next_pause()
+        self.log.warning("no signal: %s; retrying in %.1f s", reason, pause)
+        self._fps_window.clear()
+        deadline = time.monotonic() + pause
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            self._send_status("no_signal", reason)
+            self.stop.wait(min(STATUS_INTERVAL_S, max(0.0, deadline - time.monotonic())))

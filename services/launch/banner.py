@@ -1,0 +1,36 @@
+"""What ``make run`` prints before the services start: the cameras, where to look, where the token is."""
+
+from __future__ import annotations
+
+from services.launch.addresses import urls
+from shared.config import Settings
+from shared.token import api_token, token_path
+
+
+def banner(settings: Settings) -> str:
+    """The start-up message, one line per fact a newcomer needs."""
+    lines = ["facestream is starting:"]
+    if settings.cameras:
+        lines += [f"  camera {camera.name}: {camera.uri}" for camera in settings.cameras]
+    else:
+        lines.append("  no camera found or configured: set SOURCE (e.g. make run SOURCE=0 or SOURCE=clip.mp4)")
+    lines.append(f"  {settings.workers} inference worker(s); known faces from {settings.faces_dir.resolve()}")
+    lines.append("Open the live view at:")
+    addresses = urls(settings.port, settings.bind)
+    lines += [f"  {url}" for url in addresses]
+    lines.append(f"Known people: {addresses[0]}people   API: {addresses[0]}api/docs")
+    lines.append(token_line(settings))
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def token_line(settings: Settings) -> str:
+    """Where the API token comes from; a token made now is shown once, so the user can copy it."""
+    if settings.api_token:
+        return "API token: the API_TOKEN setting"
+    path = token_path(settings)
+    made_now = not path.exists()
+    token = api_token(settings)
+    if made_now:
+        return f"API token (made now, kept in {path.resolve()}): {token}"
+    return f"API token: in {path.resolve()}"

@@ -1,0 +1,152 @@
+"""Every JSON body the /api routes send or accept, as pydantic models, and the one way they are sent.
+
+The routes build these models and answer with :func:`reply`, and the OpenAPI
+document (services/web/openapi.py) is generated from the same models, so what
+is documented is what is returned. Latest results are the bus's own
+:class:`shared.bus.schema.Result`, sent as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Response, jsonify
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from shared.boxes import NormBox
+from shared.bus import schema
+
+
+def _drop_default(field_schema: dict[str, Any]) -> None:
+    field_schema.pop("default", None)
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def left_out_when_none(description: str) -> Any:
+    """A field missing from the JSON when it has no value (not sent as null), and documented that way."""
+    return Field(None, description=description, exclude_if=_is_none, json_schema_extra=_drop_default)
+
+
+class ApiModel(BaseModel):
+    """Base of the API's own bodies: a field the model does not name is an error, so a body cannot outgrow its docs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def reply(body: BaseModel, status: int = 200) -> tuple[Response, int]:
+    """Answer with a model as JSON: the only way a route sends a body, so it always fits its documented model."""
+    return jsonify(body.model_dump(mode="json")), status
+
+
+class ErrorBody(ApiModel):
+    """What went wrong, in words a client can show as they are."""
+
+    error: str = Field(description="What is wrong")
+
+
+class CameraSummary(ApiModel):
+    """One camera as /api/cameras describes it."""
+
+    id: str = Field(description="The camera's name (as in SOURCE name=uri)")
+    source: str = Field(description="What the camera reads: a device index, a file or a URL")
+    fps: float = Field(description="Frames per second received (0 when there is no signal)")
+    resolution: tuple[int, int] | None = Field(description="Width and height in pixels; null before the first frame")
+    status: Literal["live", "no_signal"] = Field(description="Whether frames are arriving")
+    message: str = Field(description="Why there is no signal; empty when live")
+    last_frame_time: float | None = Field(description="Capture time of the newest frame, Unix seconds")
+    viewers: int = Field(ge=0, description="Streams of this camera being watched now")
+
+
+class CameraList(ApiModel):
+    """Every camera, and what to do when there is none."""
+
+    cameras: list[CameraSummary] = Field(description="Every camera: source, fps, resolution, status")
+    hint: str | None = Field(description="How to add a camera; null when there is one")
+
+
+class TokenCheck(ApiModel):
+    """The answer to a right token."""
+
+    ok: Literal[True] = Field(description="Always true: a wrong token gets 401")
+
+
+class PersonSummary(ApiModel):
+    """One known person."""
+
+    name: str = Field(description="The person's name")
+    photos: int = Field(ge=0, description="How many photos are enrolled")
+    added: float = Field(description="When the first photo was added, Unix seconds")
+    photo_ids: list[str] = Field(description="The photos' ids, for /api/people/{name}/photos/{photo_id}")
+
+
+class PeopleList(ApiModel):
+    """Every known person."""
+
+    people: list[PersonSummary] = Field(description="Known people: name, photo count, when added")
+
+
+class PhotoReport(ApiModel):
+    """What became of one uploaded file."""
+
+    file: str = Field(description="The file's name as sent")
+    kept: bool = Field(description="Whether the photo was enrolled")
+    photo_id: str | SkipJsonSchema[None] = left_out_when_none("The enrolled photo's id; only when kept")
+    warning: str | SkipJsonSchema[None] = left_out_when_none(
+        "Something the sender should know about a kept photo (e.g. only the largest face was kept); only if any"
+    )
+    reason: str | SkipJsonSchema[None] = left_out_when_none("Why the photo was not kept; only when not kept")
+
+
+class UploadReport(ApiModel):
+    """The per-file report of an upload."""
+
+    person: str = Field(description="The person's name, as cleaned")
+    kept: int = Field(ge=0, description="How many photos were enrolled")
+    files: list[PhotoReport] = Field(description="One entry per uploaded file, in order")
+
+
+class PhotoRemoved(ApiModel):
+    """A photo that was removed."""
+
+    removed: str = Field(description="The removed photo's id")
+    person: str = Field(description="Whose photo it was")
+
+
+class PersonRemoved(ApiModel):
+    """A person who was forgotten."""
+
+    removed: str = Field(description="The forgotten person's name")
+
+
+class RenameRequest(ApiModel):
+    """The body of a rename."""
+
+    name: str = Field(description="The new name")
+
+
+class RecognizedFace(ApiModel):
+    """One face of an uploaded image: the bus's Face without the tracking fields a still image has no use for."""
+
+    box: NormBox = Field(description="x, y, width, height as fractions (0..1) of the image")
+    name: str = Field(description="The person, or 'Unknown'")
+    distance: float | None = Field(
+        description="Smallest distance to the photos of the nearest person; null when nobody is enrolled"
+    )
+    confidence: float = Field(ge=0.0, le=100.0, description="How likely the name (or 'Unknown') is right, in %")
+
+    @classmethod
+    def of(cls, face: schema.Face) -> RecognizedFace:
+        """The fields of a bus Face that a still image has."""
+        return cls.model_validate(face.model_dump(include=set(cls.model_fields)))
+
+
+class Recognition(ApiModel):
+    """Every face of an uploaded image, with the image's size."""
+
+    width: int = Field(gt=0, description="The image's width in pixels")
+    height: int = Field(gt=0, description="The image's height in pixels")
+    faces: list[RecognizedFace] = Field(description="Every face found, named")

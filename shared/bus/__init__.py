@@ -1,0 +1,1 @@
+"""The bus: the message schema and wire words (``schema``), the sockets (``sockets``), the people-changed announcer."""

@@ -1,0 +1,115 @@
+"""Each photo's encoding (or why it was skipped), cached under DATA_DIR by content hash and detection settings.
+
+A restart with hundreds of photos then takes seconds. Several workers starting
+together take a file lock, so only one of them computes what is missing and
+the others read its cache. An upload's outcome is put here before the photo
+lands in the faces folder, so a worker reloading on the change encodes nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from shared.faces.photo import PhotoOutcome
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+DETECTION_SIGNATURE = "hog-u{upsample}-area"
+"""Part of every key: an outcome is reused only under the detection that made it (photos shrunk by area)."""
+
+
+class EncodingCache:
+    """Photo outcomes keyed by content hash and settings, in one msgpack file."""
+
+    def __init__(self, data_dir: Path, signature: str) -> None:
+        self.folder = data_dir / "cache"
+        self.path = self.folder / f"encodings-v{CACHE_VERSION}.msgpack"
+        self.signature = signature
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+
+    def load(self) -> None:
+        """Read the cache file; a missing or damaged one just means starting empty."""
+        try:
+            entries = msgpack.unpackb(self.path.read_bytes(), raw=False)
+            if not isinstance(entries, dict):
+                raise ValueError("not a map")
+            self.entries = entries
+        except FileNotFoundError:
+            self.entries = {}
+        except Exception as error:
+            log.warning("encoding cache %s is unreadable (%s); rebuilding it", self.path, error)
+            self.entries = {}
+
+    def key(self, data: bytes) -> str:
+        """The cache key of a photo's bytes under the current settings."""
+        return f"{hashlib.sha256(data).hexdigest()}:{self.signature}"
+
+    def get(self, key: str) -> PhotoOutcome | None:
+        """The cached outcome, if any."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        encoding = entry.get("encoding")
+        return PhotoOutcome(
+            entry["status"],
+            np.frombuffer(encoding, dtype=np.float64).copy() if encoding else None,
+            entry.get("faces", 0),
+        )
+
+    def put(self, key: str, outcome: PhotoOutcome) -> None:
+        """Remember an outcome."""
+        self.entries[key] = {
+            "status": outcome.status,
+            "faces": outcome.faces,
+            "encoding": outcome.encoding.astype(np.float64).tobytes() if outcome.encoding is not None else None,
+        }
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache atomically (a reader never sees half a file)."""
+        if not self.dirty:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".encodings-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(msgpack.packb(self.entries, use_bin_type=True))
+        os.replace(temporary, self.path)
+        self.dirty = False
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the cache's file lock: one process builds, the others wait for its result."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "encodings.lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def cache_for(data_dir: Path, upsample: int) -> EncodingCache:
+    """The cache of the outcomes made with this upsampling."""
+    return EncodingCache(data_dir, signature=DETECTION_SIGNATURE.format(upsample=upsample))
+
+
+def remember(data_dir: Path, upsample: int, data: bytes, outcome: PhotoOutcome) -> None:
+    """Put a photo's outcome in the cache, so workers reloading the gallery need not encode it again."""
+    cache = cache_for(data_dir, upsample)
+    with cache.locked():
+        cache.load()
+        cache.put(cache.key(data), outcome)
+        cache.save()

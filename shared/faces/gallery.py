@@ -1,0 +1,101 @@
+"""The known people of FACES_DIR as a :class:`Gallery`, built through the encoding cache.
+
+A photo with no face or several faces is skipped with a log line saying
+which and why; the rest become the gallery the workers and the still-image
+recogniser match against.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import UnidentifiedImageError
+
+from shared.config import DEFAULT_NAME_RATIO, Settings
+from shared.faces.encoding_cache import cache_for
+from shared.faces.matcher import PHOTOS_REFERENCE, Gallery
+from shared.faces.photo import PhotoOutcome, encode_photo, read_rgb
+from shared.people.layout import person_photos
+
+log = logging.getLogger(__name__)
+
+SKIP_REASONS = {
+    "no_face": "no face found",
+    "many_faces": "{faces} faces found; use a photo with exactly one",
+    "unreadable": "not a readable image",
+}
+
+
+def gallery_for(settings: Settings) -> Gallery:
+    """The gallery of the configured faces folder, judged with the configured background set and ratio."""
+    return load_gallery(
+        settings.faces_dir,
+        settings.data_dir,
+        settings.upsample,
+        background=settings.background_file,
+        name_ratio=settings.name_ratio,
+    )
+
+
+def load_gallery(
+    faces_dir: Path,
+    data_dir: Path,
+    upsample: int = 1,
+    background: Path | None = None,
+    name_ratio: float = DEFAULT_NAME_RATIO,
+) -> Gallery:
+    """Build the gallery from the faces folder, using and updating the cache."""
+    cache = cache_for(data_dir, upsample)
+    names: list[str] = []
+    encodings: list[np.ndarray] = []
+    skipped = computed = 0
+    with cache.locked():
+        cache.load()
+        for person, photo in person_photos(faces_dir):
+            try:
+                data = photo.read_bytes()
+            except OSError as error:
+                log.warning("skipped %s: cannot read it (%s)", photo, error)
+                skipped += 1
+                continue
+            key = cache.key(data)
+            outcome = cache.get(key)
+            if outcome is None:
+                try:
+                    outcome = encode_photo(read_rgb(data), upsample)
+                except (UnidentifiedImageError, OSError, ValueError) as error:
+                    log.warning("skipped %s: not a readable image (%s)", photo, error)
+                    outcome = PhotoOutcome("unreadable")
+                cache.put(key, outcome)
+                computed += 1
+            if outcome.status == "ok" and outcome.encoding is not None:
+                names.append(person)
+                encodings.append(outcome.encoding)
+            else:
+                skipped += 1
+                reason = SKIP_REASONS.get(outcome.status, outcome.status).format(faces=outcome.faces)
+                log.warning("skipped %s (for %s): %s", photo, person, reason)
+        cache.save()
+    gallery = Gallery(names, np.asarray(encodings).reshape(-1, 128), background=background, name_ratio=name_ratio)
+    gallery.prepare()
+    log.info(
+        "known faces: %d people, %d photos (%d newly encoded, %d skipped) from %s",
+        len(gallery.people),
+        len(gallery),
+        computed,
+        skipped,
+        faces_dir,
+    )
+    few = [person for person, count in zip(gallery.people, gallery.photo_counts) if count < PHOTOS_REFERENCE]
+    if few:
+        log.info(
+            "%d people have fewer than %d usable photos and will be named less often (add photos in other "
+            "light and angles): %s%s",
+            len(few),
+            PHOTOS_REFERENCE,
+            ", ".join(few[:10]),
+            " ..." if len(few) > 10 else "",
+        )
+    return gallery
