@@ -5,7 +5,7 @@ image enlarged 2x per step, so it finds faces smaller than its 80x80 px window,
 at roughly 4x the detection time per step. ``MIN_DETECT_WIDTH`` (default 320)
 is the other knob: detect on a bigger copy of the frame instead. This script
 measures both on the product's own code (``shared.faces.facelib.detect`` on
-the image ``shared.faces.detect.detection_scale`` sizes, shrunk with the
+the image ``shared.faces.regions.detection_scale`` sizes, shrunk with the
 same ``shared.faces.detect.shrink`` the analyzer uses), so the README can state
 the trade-off with numbers.
 
@@ -64,7 +64,8 @@ import numpy as np  # noqa: E402
 
 from shared.boxes import scale_up  # noqa: E402
 from shared.faces import facelib  # noqa: E402
-from shared.faces.detect import detection_scale, shrink  # noqa: E402
+from shared.faces.detect import shrink  # noqa: E402
+from shared.faces.regions import detection_scale  # noqa: E402
 
 SCALE = 0.25
 JPEG_QUALITY = 80

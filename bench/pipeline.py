@@ -15,7 +15,7 @@ What it does, in order (nothing runs at the same time as anything else):
    resized to 1280x720 (``cv2.resize``, written with mp4v at the clip's 29.97 fps) in a temp folder;
 2. **direct**: ``face_recognition`` called in a loop, in this process, on those frames
    (JPEG quality 80 round trip first, as capture publishes them; decoding is not timed): the
-   frame shrunk by ``services.infer.analyzer.detection_scale`` (SCALE 0.25, MIN_DETECT_WIDTH 320)
+   frame shrunk by ``shared.faces.regions.detection_scale`` (SCALE 0.25, MIN_DETECT_WIDTH 320)
    with ``INTER_AREA``, ``face_locations`` (HOG, UPSAMPLE 1), ``face_encodings`` on the
    full-resolution frame at the scaled-up boxes, ``face_distance`` to the reference photos:
    the most a worker could do per second on this machine;
@@ -142,8 +142,9 @@ def direct_reference(clip: Path, workdir: Path, every: int) -> dict:
     import numpy as np
 
     from shared.faces import facelib
-    from shared.faces.detect import detection_scale, find_faces
+    from shared.faces.detect import find_faces
     from shared.faces.gallery import load_gallery
+    from shared.faces.regions import detection_scale
 
     fr = facelib.load()
     gallery = load_gallery(common.REFERENCE, workdir / "direct-data", UPSAMPLE)

@@ -77,15 +77,30 @@ class Settings(BaseSettings):
         description="Number of inference worker processes (default: CPU cores).",
     )
     every_n: int = Field(2, ge=1, le=1000, description="Analyse every Nth frame of each camera.")
-    scale: float = Field(0.25, gt=0.0, le=1.0, description="Downscale factor before face detection.")
+    scale: float = Field(
+        0.25, gt=0.0, le=1.0, description="Whole-frame pass: shrink the frame by this factor before detection."
+    )
     min_detect_width: int = Field(
-        320, ge=32, le=8192, description="Never detect on an image narrower than this (px), whatever 'scale' says."
+        320, ge=32, le=8192, description="Whole-frame pass: never detect on a copy narrower than this (px)."
+    )
+    min_face_px: int = Field(
+        40,
+        ge=0,
+        le=400,
+        description=(
+            "Smallest face to find, in pixels of the source frame. Faces smaller than the whole-frame pass sees "
+            "(SCALE, MIN_DETECT_WIDTH, UPSAMPLE) are searched at full resolution where something moves, where a "
+            "face was, and in a slow sweep of the frame. 0 turns that search off."
+        ),
     )
     upsample: int = Field(
-        1, ge=0, le=3, description="Times HOG/CNN detection upsamples the image (finds smaller faces, costs ~4x each)."
+        1,
+        ge=0,
+        le=3,
+        description="Whole-frame pass: times detection upsamples the copy (smaller faces, ~4x cost each).",
     )
     detector: Literal["hog", "cnn"] = Field(
-        "hog", description="Face detector: 'hog' (fast on CPU) or 'cnn' (more accurate, slow on CPU)."
+        "hog", description="Whole-frame pass detector: 'hog' (fast on CPU) or 'cnn' (more accurate, slow on CPU)."
     )
     tolerance: float = Field(
         0.6,

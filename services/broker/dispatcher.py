@@ -9,6 +9,7 @@ import time
 import zmq
 
 from services.broker.scheduler import Assignment, FrameScheduler
+from services.broker.sweep import Sweeps
 from services.broker.tracker import CameraTracker
 from shared.bus import schema
 from shared.bus.sockets import Publisher, Subscriber
@@ -30,6 +31,7 @@ class Dispatcher:
             settings.every_n, settings.max_frame_age_s, settings.worker_silence_s, settings.adaptive_rate
         )
         self.trackers: dict[str, CameraTracker] = {}
+        self.sweeps = Sweeps(settings)
         self._frames = Subscriber(settings, [schema.FRAMES + ".", schema.PEOPLE + "."], context)
         self._workers = context.socket(zmq.ROUTER)
         self._workers.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -113,7 +115,8 @@ class Dispatcher:
     def _send(self, assignment: Assignment) -> None:
         header = assignment.frame.header
         hints = self.tracker(header.camera).hints(header.ts)
-        body = schema.pack(schema.WorkMessage(seq=assignment.seq, tracks=hints))
+        sweep = self.sweeps.next_tile(header.camera, header.width, header.height, header.ts)
+        body = schema.pack(schema.WorkMessage(seq=assignment.seq, tracks=hints, sweep=sweep))
         try:
             self._workers.send_multipart([assignment.worker, schema.WORK, body, *assignment.frame.parts], copy=False)
         except zmq.ZMQError as error:  # EHOSTUNREACH: the worker went away

@@ -10,7 +10,9 @@ import threading
 import time
 
 import cv2
+import numpy as np
 
+from services.capture.motion import MotionDetector
 from services.capture.source import Backoff, FrameSource
 from shared.bus import schema
 from shared.bus.sockets import Publisher
@@ -28,6 +30,7 @@ class CaptureService:
         self.camera = camera
         self.stop = stop
         self.source = FrameSource(camera.uri)
+        self.motion = MotionDetector()
         self.publisher = Publisher(settings)
         self.frame_id = 0
         self.width = 0
@@ -56,15 +59,21 @@ class CaptureService:
         self.source.close()
         self.publisher.close()
 
-    def _publish(self, frame) -> None:
+    def _publish(self, frame: np.ndarray) -> None:
         captured_at = time.time()
+        motion = self.motion.regions(frame) if self.settings.min_face_px > 0 else None
         ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.settings.jpeg_quality])
         if not ok:
             self.log.warning("JPEG encoding failed for frame %d; skipped", self.frame_id)
             return
         self.height, self.width = frame.shape[:2]
         header = schema.FrameHeader(
-            camera=self.camera.name, frame_id=self.frame_id, ts=captured_at, width=self.width, height=self.height
+            camera=self.camera.name,
+            frame_id=self.frame_id,
+            ts=captured_at,
+            width=self.width,
+            height=self.height,
+            motion=motion,
         )
         self.publisher.send_frame(header, jpeg.data)
         self.frame_id += 1

@@ -65,6 +65,13 @@ class FrameHeader(Message):
     ts: float = Field(description="Capture time, Unix seconds.")
     width: int = Field(gt=0)
     height: int = Field(gt=0)
+    motion: list[NormBox] | None = Field(
+        None,
+        description=(
+            "Where the picture changed against the camera's recent background, normalised boxes; "
+            "None when the sender does not measure motion."
+        ),
+    )
 
 
 class Timings(Message):
@@ -242,6 +249,7 @@ class WorkMessage(Message):
 
     seq: int = Field(ge=0)
     tracks: list[TrackHint] = []
+    sweep: NormBox | None = Field(None, description="This frame's tile of the camera's slow sweep for small faces.")
 
 
 class Detection(Message):

@@ -21,13 +21,6 @@ ENROL_DETECT_MAX_SIDE = 1024
 """Photos are searched for a face at most this large (px); the encoding uses the full photo."""
 
 
-def detection_scale(width: int, scale: float, min_detect_width: int) -> float:
-    """The factor to shrink a frame by before detection: ``scale``, but never below the minimum width."""
-    if width <= 0:
-        raise ValueError("width must be positive")
-    return min(1.0, max(scale, min_detect_width / width))
-
-
 def fit_within(width: int, height: int, max_side: int) -> float:
     """The factor that makes an image's longer side at most ``max_side`` (1.0 if it already is)."""
     return min(1.0, max_side / max(width, height))

@@ -7,7 +7,7 @@ import pytest
 from services.capture.source import Backoff
 from services.web.overlay import label_text
 from shared.bus import schema
-from shared.faces.detect import detection_scale
+from shared.faces.regions import detection_scale
 from shared.sources import classify
 
 
