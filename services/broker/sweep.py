@@ -14,8 +14,8 @@ from shared.boxes import NormBox
 from shared.config import Settings
 from shared.faces.regions import detection_scale, fine_pass_needed, sweep_tile
 
-SWEEP_INTERVAL_S = 0.25
-"""At most four sweep tiles a second per camera (~45 ms each): a 1080p frame is swept in 9 s, a 720p one in 4 s."""
+SWEEP_INTERVAL_S = 0.5
+"""At most two sweep tiles a second per camera (~45 ms each): 720p is swept in 8 s, 1080p in 18 s, 4K in 72 s."""
 
 
 class Sweeps:

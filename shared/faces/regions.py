@@ -41,10 +41,12 @@ SWEEP_OVERLAP = 1 / 3
 """Neighbouring sweep tiles overlap by this fraction, so a face on a tile's edge is whole in the next one."""
 COARSE_SURE = 1.25
 """A tracked face this many times the whole-frame pass's smallest face is left to that pass: it finds it anyway."""
-TRACK_MARGIN = 1.0
+TRACK_MARGIN = 0.5
 """A tracked face's predicted box is widened by this much of its size on each side: it moves between frames."""
 MOTION_EVERYWHERE = 0.5
 """Motion boxes covering more than this fraction of the frame say nothing of where faces are (a pan, a cut)."""
+ALREADY_SEARCHED = 0.7
+"""A motion crop this much inside crops already chosen is searched already (a tracked face moving)."""
 MOTION_MARGIN_FACES = 1.0
 """A motion region is widened by this many smallest faces on each side: a head may stick out of what moved."""
 
@@ -175,6 +177,14 @@ def _area(box: PixelBox) -> int:
     return (bottom - top) * (right - left)
 
 
+def _covered(box: PixelBox, others: list[PixelBox]) -> int:
+    """Pixels of ``box`` inside ``others`` (which do not overlap each other: they were merged)."""
+    return sum(
+        max(0, min(box[2], other[2]) - max(box[0], other[0])) * max(0, min(box[1], other[1]) - max(box[3], other[3]))
+        for other in others
+    )
+
+
 def fine_crops(
     width: int,
     height: int,
@@ -188,7 +198,8 @@ def fine_crops(
 
     Priority: tracked faces (they are known to be there), then the sweep tile
     (the guarantee that every still face is found in time), then motion,
-    largest region first, unless it is everywhere (:data:`MOTION_EVERYWHERE`).
+    largest region first, unless it is everywhere (:data:`MOTION_EVERYWHERE`)
+    or mostly searched already (a tracked face that moves).
     A tracked face large enough for the whole-frame pass (``coarse_face_px``,
     its smallest face) needs no crop. A crop that does not fit the budget is left out;
     motion persists, so it is searched on a later frame.
@@ -212,7 +223,9 @@ def fine_crops(
         if crop := _clip(_widen(rect, motion_margin, motion_margin), width, height):
             wanted.append((2, crop))
     chosen: list[PixelBox] = []
-    for _, crop in sorted(wanted, key=lambda item: item[0]):
+    for priority, crop in sorted(wanted, key=lambda item: item[0]):
+        if priority == 2 and _covered(crop, chosen) >= ALREADY_SEARCHED * _area(crop):
+            continue
         candidate = merge_overlapping([*chosen, crop])
         if sum(_area(box) for box in candidate) * scale.magnification**2 <= FINE_BUDGET_PIXELS:
             chosen = candidate

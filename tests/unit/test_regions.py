@@ -80,3 +80,10 @@ def test_boxes_found_in_a_crop_are_moved_to_frame_pixels_and_found_twice_kept_on
     assert shifted((10, 50, 40, 20), crop=(100, 900, 500, 700)) == (110, 750, 140, 720)
     fine, coarse_same_face, other = (100, 160, 160, 100), (96, 164, 166, 94), (300, 360, 360, 300)
     assert distinct_faces([fine, coarse_same_face, other]) == [fine, other]
+
+
+def test_motion_around_a_tracked_face_costs_nothing_more() -> None:
+    face = (0.5, 0.5, 0.03, 0.05)
+    alone = fine_crops(1920, 1080, 40, [face], sweep=None, motion=[])
+    with_its_motion = fine_crops(1920, 1080, 40, [face], sweep=None, motion=[(0.505, 0.51, 0.02, 0.03)])
+    assert with_its_motion == alone
