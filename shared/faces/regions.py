@@ -46,7 +46,7 @@ TRACK_MARGIN = 0.5
 MOTION_EVERYWHERE = 0.5
 """Motion boxes covering more than this fraction of the frame say nothing of where faces are (a pan, a cut)."""
 ALREADY_SEARCHED = 0.7
-"""A motion crop this much inside crops already chosen is searched already (a tracked face moving)."""
+"""A region this much inside crops already chosen is searched already (what moved is a tracked face)."""
 MOTION_MARGIN_FACES = 1.0
 """A motion region is widened by this many smallest faces on each side: a head may stick out of what moved."""
 
@@ -206,25 +206,26 @@ def fine_crops(
     """
     scale = fine_scale(min_face_px)
     motion_margin = MOTION_MARGIN_FACES * min_face_px
-    wanted: list[tuple[int, PixelBox]] = []
+    wanted: list[tuple[int, PixelBox, PixelBox]] = []  # priority, crop, what must be searched (for motion: what moved)
     for box in tracked:
         if box[3] * height >= COARSE_SURE * coarse_face_px:
             continue
         rect = _to_pixels(box, width, height)
         widened = _widen(rect, TRACK_MARGIN * (rect[2] - rect[0]), TRACK_MARGIN * (rect[3] - rect[1]))
         if crop := _clip(widened, width, height):
-            wanted.append((0, crop))
+            wanted.append((0, crop, crop))
     if sweep is not None and (crop := _clip(_to_pixels(sweep, width, height), width, height)):
-        wanted.append((1, crop))
+        wanted.append((1, crop, crop))
     informative = sum(w * h for _, _, w, h in motion) <= MOTION_EVERYWHERE
     by_size = sorted(motion, key=lambda box: box[2] * box[3], reverse=True) if informative else []
     for box in by_size:
         rect = _to_pixels(box, width, height)
-        if crop := _clip(_widen(rect, motion_margin, motion_margin), width, height):
-            wanted.append((2, crop))
+        moved, crop = _clip(rect, width, height), _clip(_widen(rect, motion_margin, motion_margin), width, height)
+        if moved and crop:
+            wanted.append((2, crop, moved))
     chosen: list[PixelBox] = []
-    for priority, crop in sorted(wanted, key=lambda item: item[0]):
-        if priority == 2 and _covered(crop, chosen) >= ALREADY_SEARCHED * _area(crop):
+    for _, crop, core in sorted(wanted, key=lambda item: item[0]):
+        if _covered(core, chosen) >= ALREADY_SEARCHED * _area(core):
             continue
         candidate = merge_overlapping([*chosen, crop])
         if sum(_area(box) for box in candidate) * scale.magnification**2 <= FINE_BUDGET_PIXELS:
