@@ -41,8 +41,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
+from services.broker.sweep import Sweeps  # noqa: E402
 from services.broker.tracker import CameraTracker  # noqa: E402
+from services.capture.motion import MotionDetector  # noqa: E402
 from services.infer.analyzer import CorruptFrame, analyze  # noqa: E402
 from shared.bus.schema import UNKNOWN  # noqa: E402
 from shared.config import Settings, load_config  # noqa: E402
@@ -83,15 +86,19 @@ def build_gallery(people: dict[str, list[Path]], workdir: Path) -> Gallery:
 
 
 def frames_of_clip(path: Path, limit: int | None):
-    """(capture time, JPEG bytes) of a video file, at its own frame rate."""
+    """(capture time, JPEG bytes, motion regions, (width, height)) of a video file at its own rate, as capture sends."""
     video = cv2.VideoCapture(str(path))
     fps = video.get(cv2.CAP_PROP_FPS) or 30.0
+    motion = MotionDetector()
     index = 0
     while limit is None or index < limit:
         ok, frame = video.read()
         if not ok:
             break
-        yield index / fps, cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+        capture_ts = index / fps
+        regions = motion.regions(frame, at=capture_ts)
+        jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+        yield capture_ts, jpeg, regions, (frame.shape[1], frame.shape[0])
         index += 1
     video.release()
 
@@ -101,8 +108,9 @@ def frames_of_photos(photos: list[Path], frames_each: int, fps: float = 10.0, ga
     clock = 0.0
     for photo in photos:
         jpeg = photo.read_bytes()
+        height, width = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE).shape[:2]
         for _ in range(frames_each):
-            yield clock, jpeg
+            yield clock, jpeg, None, (width, height)
             clock += 1.0 / fps
         clock += gap_s
 
@@ -110,12 +118,14 @@ def frames_of_photos(photos: list[Path], frames_each: int, fps: float = 10.0, ga
 def run_tracks(frames, gallery: Gallery, settings: Settings) -> tuple[dict[int, list[str]], int, int, float]:
     """Every track's shown names, frame by frame; and faces seen, faces encoded, seconds spent."""
     tracker = CameraTracker(settings.reencode_s, settings.track_max_age_s, settings.track_iou)
+    sweeps = Sweeps(settings)
     shown: dict[int, list[str]] = defaultdict(list)
     seen = encoded = 0
     started = time.perf_counter()
-    for capture_ts, jpeg in frames:
+    for capture_ts, jpeg, motion, (width, height) in frames:
+        sweep = sweeps.next_tile("clip", width, height, capture_ts)
         try:
-            analysis = analyze(jpeg, gallery, settings, tracker.hints(capture_ts))
+            analysis = analyze(jpeg, gallery, settings, tracker.hints(capture_ts), motion, sweep)
         except CorruptFrame:
             continue
         seen += len(analysis.detections)
