@@ -12,7 +12,7 @@ run: install
 test: install-dev lint
 	$(PY) -m pytest
 
-# Style and types: ruff (lint + format check) on everything, mypy on shared/. Part of `make test`.
+# Style and types: ruff (lint + format check) on everything, mypy on shared/ and services/. Part of `make test`.
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -23,7 +23,7 @@ log = logging.getLogger("broker")
 
 def serve(settings: Settings, stop: threading.Event) -> None:
     """Forward and dispatch until stopped."""
-    context = zmq.Context.instance()
+    context: zmq.Context = zmq.Context.instance()
     start_forwarder(settings, context)
     dispatcher = Dispatcher(settings, context, stop)
     log.info(

@@ -62,8 +62,8 @@ class MotionDetector:
             self._background = grey
             return []
         cv2.accumulateWeighted(grey, self._background, weight)
-        changed = cv2.dilate(changed, np.ones((3, 3), np.uint8), iterations=2)
-        contours, _ = cv2.findContours(changed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        grown = cv2.dilate(changed, np.ones((3, 3), np.uint8), iterations=2)
+        contours, _ = cv2.findContours(grown, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         smallest = MIN_REGION_FRACTION * grey.size
         rects = sorted((cv2.boundingRect(contour) for contour in contours), key=lambda r: r[2] * r[3], reverse=True)
         return [

@@ -97,7 +97,7 @@ class CaptureService:
             self.camera.name,
             schema.Status(
                 camera=self.camera.name,
-                state=state,  # type: ignore[arg-type]
+                state=state,
                 source=self.camera.uri,
                 fps=round(self._measured_fps() if state == "live" else 0.0, 2),
                 width=self.width,

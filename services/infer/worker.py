@@ -38,7 +38,7 @@ class Worker:
         self.name = worker_name()
         self.log = setup_logging(f"infer[{self.name}]", settings.log_level)
         self.bad = RateLimitedLog(self.log)
-        context = zmq.Context.instance()
+        context: zmq.Context = zmq.Context.instance()
         self.requests = context.socket(zmq.DEALER)
         self.requests.setsockopt(zmq.ROUTING_ID, self.name.encode())
         self.requests.setsockopt(zmq.IMMEDIATE, 1)

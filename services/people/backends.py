@@ -169,7 +169,7 @@ class LocalPeople:
         return Recognition(
             found.width,
             found.height,
-            [FaceFound(face.name, face.confidence, face.distance, tuple(face.box)) for face in found.faces],
+            [FaceFound(face.name, face.confidence, face.distance, face.box) for face in found.faces],
         )
 
 

@@ -49,7 +49,7 @@ class BusListener(threading.Thread):
             self._hub.heard_from_bus(message if kind == schema.STATS else None)
             if kind == schema.STATS:
                 continue
-            view = self._hub.camera(message.camera, create=True)
+            view = self._hub.camera_seen(message.camera)
             if kind == schema.FRAMES:
                 view.put_frame(message, bytes(jpeg))
                 self._metrics.frames_captured.labels(message.camera).inc()

@@ -156,11 +156,16 @@ class Hub:
         with self._lock:
             return self._dispatch_stats
 
-    def camera(self, name: str, create: bool = False) -> CameraView | None:
-        """The camera of that name; created on first sight when ``create``."""
+    def camera(self, name: str) -> CameraView | None:
+        """The camera of that name, if known."""
+        with self._lock:
+            return self._cameras.get(name)
+
+    def camera_seen(self, name: str) -> CameraView:
+        """The camera of that name, made on first sight on the bus."""
         with self._lock:
             view = self._cameras.get(name)
-            if view is None and create:
+            if view is None:
                 view = self._cameras[name] = CameraView(name)
             return view
 
