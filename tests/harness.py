@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +23,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+import msgpack
+import zmq
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESTREAM_TEST_DATA", ROOT.parent / "shared" / "data")).resolve()
@@ -216,3 +220,42 @@ class Pipeline:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+class ResultRecorder(threading.Thread):
+    """Subscribes to every result on the broker with nothing but pyzmq and msgpack, as another program would."""
+
+    def __init__(self, bus_port: int, keep_all: bool = False) -> None:
+        super().__init__(daemon=True)
+        self._lock = threading.Lock()
+        self._results: list[tuple[float, dict]] = []
+        self._stop_event = threading.Event()
+        self._socket = zmq.Context.instance().socket(zmq.SUB)
+        self._socket.setsockopt(zmq.SUBSCRIBE, b"faces.")
+        self._socket.setsockopt(zmq.LINGER, 0)
+        if keep_all:  # a test that scores every result must not lose any to the subscriber's queue limit
+            self._socket.setsockopt(zmq.RCVHWM, 100_000)
+        self._socket.connect(f"tcp://127.0.0.1:{bus_port + 1}")
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            if self._socket.poll(100):
+                parts = self._socket.recv_multipart()
+                try:
+                    result = msgpack.unpackb(parts[1])
+                    if result.get("v") != 1:
+                        continue
+                except (IndexError, ValueError, AttributeError):
+                    continue  # a well-behaved subscriber skips what it cannot read
+                with self._lock:
+                    self._results.append((time.time(), result))
+        self._socket.close()
+
+    def results(self, camera: str, since: float = 0.0) -> list[tuple[float, dict]]:
+        """(arrival time, result) of one camera, received after ``since``."""
+        with self._lock:
+            return [(at, result) for at, result in self._results if result["camera"] == camera and at >= since]
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(5)

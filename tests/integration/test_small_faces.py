@@ -14,19 +14,16 @@ The figures are printed (``pytest -s``) and named in every failure message.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
-import msgpack
 import pytest
-import zmq
 
 from bench.scene import Scene, SceneDataMissing, make_scene, match_faces
 from shared.boxes import to_pixels
 from shared.bus.schema import UNKNOWN
-from tests.harness import Pipeline, wait_for
+from tests.harness import Pipeline, ResultRecorder, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,43 +47,6 @@ MIN_NAMES_RIGHT = 0.95
 """Of the matched faces shown with a known name, at least this share with the right one."""
 MIN_LARGE_NAMED_RIGHT = 0.5
 """Faces of 60 px or more shown with their right name on at least this share of the analysed frames they are on."""
-
-
-class CameraResults(threading.Thread):
-    """Every result of one camera on the bus, with nothing but pyzmq and msgpack, as another program would."""
-
-    def __init__(self, bus_port: int, camera: str) -> None:
-        super().__init__(daemon=True)
-        self.camera = camera
-        self._lock = threading.Lock()
-        self._results: list[dict] = []
-        self._stop_event = threading.Event()
-        self._socket = zmq.Context.instance().socket(zmq.SUB)
-        self._socket.setsockopt(zmq.SUBSCRIBE, f"faces.{camera}".encode())
-        self._socket.setsockopt(zmq.LINGER, 0)
-        self._socket.setsockopt(zmq.RCVHWM, 100_000)
-        self._socket.connect(f"tcp://127.0.0.1:{bus_port + 1}")
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            if self._socket.poll(100):
-                parts = self._socket.recv_multipart()
-                try:
-                    result = msgpack.unpackb(parts[1])
-                except (IndexError, ValueError):
-                    continue
-                if isinstance(result, dict) and result.get("v") == 1 and result.get("camera") == self.camera:
-                    with self._lock:
-                        self._results.append(result)
-        self._socket.close()
-
-    def results(self) -> list[dict]:
-        with self._lock:
-            return list(self._results)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(5)
 
 
 def band_of(size_px: int) -> str | None:
@@ -193,21 +153,21 @@ def scores(scene: Scene, tmp_path_factory: pytest.TempPathFactory) -> Scores:
         faces_dir=str(scene.write_faces_dir(workdir / "faces")),
         workers="2",
     )
-    recorder = CameraResults(pipeline.bus_port, CAMERA)
+    recorder = ResultRecorder(pipeline.bus_port, keep_all=True)
     recorder.start()
     try:
         pipeline.start()
         pipeline.wait_for_workers(2)
-        first = wait_for(recorder.results, 60, f"the first result of camera {CAMERA}")[0]
+        first = wait_for(lambda: recorder.results(CAMERA), 60, f"the first result of camera {CAMERA}")[0][1]
         scored_from = first["capture_ts"] + WARMUP_S
         needed_s = PLAYS * scene.frame_count / scene.fps
 
         def played_enough() -> bool:
-            results = recorder.results()
+            results = [result for _, result in recorder.results(CAMERA)]
             return bool(results) and results[-1]["capture_ts"] - scored_from >= needed_s
 
         wait_for(played_enough, needed_s + WARMUP_S + 60, f"{PLAYS} plays of the clip to be analysed", poll_s=0.5)
-        results = [result for result in recorder.results() if result["capture_ts"] >= scored_from]
+        results = [result for _, result in recorder.results(CAMERA) if result["capture_ts"] >= scored_from]
         assert "Traceback" not in pipeline.log("infer"), pipeline.log("infer")[-3000:]
     finally:
         recorder.stop()
