@@ -12,14 +12,14 @@ Per resolution, both modes run in this one process on the same frames (no bus,
 as ``bench/video_tracks.py`` does), every ``--every``-th frame analysed as a
 worker would, with the product's own code:
 
-* ``today``: ``services.infer.analyzer.analyze`` with ``MIN_FACE_PX=0`` (or,
-  before that setting exists, the analyzer as it is) and no motion or sweep;
+* ``today``: ``services.infer.analyzer.analyze`` with ``MIN_FACE_PX=0`` (the
+  whole-frame pass alone, as before the small-face search) and no motion or sweep;
 * ``small``: the default settings, the motion regions of
   ``services.capture.motion.MotionDetector`` (fed every frame with its capture
   time, as capture does) and the sweep tile the dispatcher's
   ``services.broker.sweep.Sweeps`` hands out for the frame (at most one per
   ``SWEEP_INTERVAL_S`` of capture time), as the frame header and the work
-  message carry them. Skipped, saying so, while that code is not there.
+  message carry them.
 
 Each mode has its own ``services.broker.tracker.CameraTracker``, whose hints go
 into the next analysis as the dispatcher's would. Frames are JPEG-encoded at
@@ -52,7 +52,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as in a worker (services/infer/__init__.py says why)
 
 import argparse
-import inspect
 import json
 import sys
 import tempfile
@@ -69,23 +68,15 @@ if str(REPO) not in sys.path:
 import cv2  # noqa: E402
 
 from bench.scene import Scene, SceneDataMissing, default_data_dir, make_scene, match_faces  # noqa: E402
+from services.broker.sweep import Sweeps  # noqa: E402
 from services.broker.tracker import CameraTracker  # noqa: E402
+from services.capture.motion import MotionDetector  # noqa: E402
 from services.infer.analyzer import CorruptFrame, analyze  # noqa: E402
 from shared.boxes import to_pixels  # noqa: E402
 from shared.bus.schema import UNKNOWN  # noqa: E402
 from shared.config import Settings, load_config  # noqa: E402
 from shared.faces.gallery import load_gallery  # noqa: E402
 from shared.faces.matcher import Gallery  # noqa: E402
-
-try:  # the small-face search's parts; absent before that change lands
-    from services.broker.sweep import Sweeps
-    from services.capture.motion import MotionDetector
-except ImportError as missing:
-    MotionDetector = None
-    Sweeps = None
-    SMALL_FACE_SEARCH_MISSING: str | None = f"{missing}"
-else:
-    SMALL_FACE_SEARCH_MISSING = None
 
 RESOLUTIONS = ((1280, 720), (1920, 1080), (3840, 2160))
 BANDS = ((40, 60), (60, 80), (80, 120), (120, 10_000))
@@ -179,22 +170,9 @@ class Mode:
         self.tracker = CameraTracker(self.settings.reencode_s, self.settings.track_max_age_s, self.settings.track_iou)
 
 
-def small_face_search_missing() -> str | None:
-    """Why the new mode cannot run yet, or None when it can."""
-    if SMALL_FACE_SEARCH_MISSING is not None:
-        return SMALL_FACE_SEARCH_MISSING
-    if "min_face_px" not in Settings.model_fields:
-        return "Settings has no min_face_px"
-    parameters = inspect.signature(analyze).parameters
-    if "motion" not in parameters or "sweep" not in parameters:
-        return "analyze() takes no motion / sweep"
-    return None
-
-
 def modes(base: dict[str, Any], with_small: bool) -> list[Mode]:
     """Today's detection and, when it exists, the small-face search, each with fresh tracks."""
-    today = {**base, "min_face_px": 0} if "min_face_px" in Settings.model_fields else base
-    made = [Mode("today", load_config(**today), small_faces=False)]
+    made = [Mode("today", load_config(**base, min_face_px=0), small_faces=False)]
     if with_small:
         made.append(Mode("small", load_config(**base), small_faces=True))
     return made
@@ -204,7 +182,7 @@ def run_scene(
     scene: Scene, gallery: Gallery, runs: list[Mode], every: int, progress: Callable[[str], None]
 ) -> dict[str, Any]:
     """Every frame through capture's motion detector; every ``every``-th through each mode's analyzer and tracker."""
-    detector = MotionDetector() if MotionDetector is not None and any(m.small_faces for m in runs) else None
+    detector = MotionDetector() if any(mode.small_faces for mode in runs) else None
     sweeps = {mode.label: Sweeps(mode.settings) for mode in runs if mode.small_faces}
     motion_cpu_s = 0.0
     jpeg_quality = runs[0].settings.jpeg_quality
@@ -308,10 +286,7 @@ def main() -> int:
         print(f"small_faces: face data not found at {args.data}; nothing measured")
         return 0
     os.environ.setdefault("CONFIG_FILE", "/nonexistent/facestream.toml")
-    missing = small_face_search_missing()
-    with_small = not args.today_only and missing is None
-    if missing is not None and not args.today_only:
-        print(f"small_faces: the small-face search is not there yet ({missing}); measuring today's detection only")
+    with_small = not args.today_only
     seconds = 5.0 if args.quick else args.seconds
     resolutions = [tuple(int(part) for part in item.split("x")) for item in args.resolutions.split(",")]
     report: dict[str, dict[str, Any]] = {}
@@ -337,7 +312,6 @@ def main() -> int:
         "bench": "small_faces",
         "quick": args.quick,
         "every": args.every,
-        "small_face_search": missing or "measured",
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "results": report,
     }
