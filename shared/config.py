@@ -13,15 +13,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from shared.redact import mask_uri
 
 DEFAULT_NAME_RATIO = 0.76
 """Largest cohort ratio still named (the NAME_RATIO setting): ~96% of known faces named, ~1% of strangers, on LFW
@@ -145,6 +147,13 @@ class Settings(BaseSettings):
     )
     port: int = Field(8080, ge=1, le=65535, description="HTTP port of the web service.")
     bind: str = Field("0.0.0.0", description="Address the web service listens on.")
+    allowed_hosts: str = Field(
+        "",
+        description=(
+            "Host names the web service answers to, besides IP addresses and this machine's own names "
+            "(comma-separated; '.example.org' allows its subdomains; '*' any, behind a proxy that checks)."
+        ),
+    )
     broker_host: str = Field("127.0.0.1", description="Host where services reach the broker.")
     broker_bind: str = Field(
         "127.0.0.1", description="Address the broker's sockets listen on ('0.0.0.0' for remote workers)."
@@ -172,8 +181,29 @@ class Settings(BaseSettings):
             "Bearer token for API calls that change or export faces; made and saved in DATA_DIR/api-token if unset."
         ),
     )
+    api_token_file: Path | None = Field(
+        None, description="Read API_TOKEN from this file, so it never sits on a command line or in the environment."
+    )
+    source_file: Path | None = Field(
+        None, description="Read SOURCE from this file: camera URIs with passwords stay off command lines."
+    )
     max_upload_mb: float = Field(10.0, gt=0.0, le=200.0, description="Largest upload accepted by the API (MB).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        """SOURCE_FILE and API_TOKEN_FILE fill SOURCE and API_TOKEN with their contents."""
+        if not isinstance(data, dict):
+            return data
+        for file_key, key in (("source_file", "source"), ("api_token_file", "api_token")):
+            path = data.get(file_key)
+            if path:
+                try:
+                    data = {**data, key: Path(path).expanduser().read_text().strip()}
+                except OSError as error:
+                    raise ValueError(f"{file_key.upper()}: cannot read {path} ({error.strerror or error})") from None
+        return data
 
     @field_validator("source")
     @classmethod
@@ -227,7 +257,7 @@ def parse_sources(value: str) -> list[Camera]:
     cameras: list[Camera] = []
     for index, item in enumerate(part.strip() for part in text.split(",")):
         if not item:
-            raise ValueError(f"empty entry at position {index + 1} in {value!r}")
+            raise ValueError(f"empty entry at position {index + 1} in {mask_uri(value)!r}")
         named = _NAMED_SOURCE.match(item)
         if named and "://" not in named.group(1):
             cameras.append(Camera(named.group(1), named.group(2).strip()))
@@ -235,8 +265,19 @@ def parse_sources(value: str) -> list[Camera]:
             cameras.append(Camera(f"cam{index}", item))
     names = [camera.name for camera in cameras]
     if len(set(names)) != len(names):
-        raise ValueError(f"camera names repeat in {value!r}: {names}")
+        raise ValueError(f"camera names repeat in {mask_uri(value)!r}: {names}")
     return cameras
+
+
+SECRET_SETTINGS = {"api_token"}
+"""Settings whose values are never echoed, not even when they are wrong."""
+
+
+def _shown_input(key: str, value: object) -> str:
+    """What an error message may say of a bad value: a secret's length only, a URI with its password masked."""
+    if key in SECRET_SETTINGS:
+        return f"got a value of {len(str(value))} characters" if value is not None else "got nothing"
+    return f"got {mask_uri(repr(value))}"
 
 
 def load_config(**overrides: object) -> Settings:
@@ -247,5 +288,5 @@ def load_config(**overrides: object) -> Settings:
         lines = []
         for problem in error.errors():
             key = ".".join(str(part) for part in problem["loc"]) or "config"
-            lines.append(f"{key.upper()}: {problem['msg']} (got {problem.get('input')!r})")
+            lines.append(f"{key.upper()}: {problem['msg']} ({_shown_input(key, problem.get('input'))})")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

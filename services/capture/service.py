@@ -18,6 +18,7 @@ from shared.bus import schema
 from shared.bus.sockets import Publisher
 from shared.config import Camera, Settings
 from shared.log import setup_logging
+from shared.redact import mask_uri
 
 STATUS_INTERVAL_S = 1.0
 
@@ -30,6 +31,8 @@ class CaptureService:
         self.camera = camera
         self.stop = stop
         self.source = FrameSource(camera.uri)
+        self.shown_uri = mask_uri(camera.uri)
+        """The source as it may be shown (status, logs): its password masked."""
         self.motion = MotionDetector()
         self.publisher = Publisher(settings)
         self.frame_id = 0
@@ -45,9 +48,9 @@ class CaptureService:
         backoff = Backoff()
         while not self.stop.is_set():
             if not self.source.open():
-                self._no_signal(f"cannot open {self.camera.uri}", backoff)
+                self._no_signal(f"cannot open {self.shown_uri}", backoff)
                 continue
-            self.log.info("opened %s (%.2f fps)", self.camera.uri, self.source.fps)
+            self.log.info("opened %s (%.2f fps)", self.shown_uri, self.source.fps)
             backoff.reset()
             while not self.stop.is_set():
                 frame = self.source.read()
@@ -55,7 +58,7 @@ class CaptureService:
                     break
                 self._publish(frame)
             if not self.stop.is_set():
-                self._no_signal(f"{self.camera.uri} stopped giving frames", backoff)
+                self._no_signal(f"{self.shown_uri} stopped giving frames", backoff)
         self.source.close()
         self.publisher.close()
 
@@ -98,7 +101,7 @@ class CaptureService:
             schema.Status(
                 camera=self.camera.name,
                 state=state,
-                source=self.camera.uri,
+                source=self.shown_uri,
                 fps=round(self._measured_fps() if state == "live" else 0.0, 2),
                 width=self.width,
                 height=self.height,

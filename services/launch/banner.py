@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.launch.addresses import urls
 from shared.config import Settings
+from shared.redact import mask_uri
 from shared.token import api_token, token_path
 
 
@@ -11,7 +12,7 @@ def banner(settings: Settings) -> str:
     """The start-up message, one line per fact a newcomer needs."""
     lines = ["facestream is starting:"]
     if settings.cameras:
-        lines += [f"  camera {camera.name}: {camera.uri}" for camera in settings.cameras]
+        lines += [f"  camera {camera.name}: {mask_uri(camera.uri)}" for camera in settings.cameras]
     else:
         lines.append("  no camera found or configured: set SOURCE (e.g. make run SOURCE=0 or SOURCE=clip.mp4)")
     lines.append(f"  {settings.workers} inference worker(s); known faces from {settings.faces_dir.resolve()}")
@@ -25,12 +26,10 @@ def banner(settings: Settings) -> str:
 
 
 def token_line(settings: Settings) -> str:
-    """Where the API token comes from; a token made now is shown once, so the user can copy it."""
+    """Where the API token is: never the token itself, which would end up in terminals' scrollback and logs."""
     if settings.api_token:
         return "API token: the API_TOKEN setting"
     path = token_path(settings)
     made_now = not path.exists()
-    token = api_token(settings)
-    if made_now:
-        return f"API token (made now, kept in {path.resolve()}): {token}"
-    return f"API token: in {path.resolve()}"
+    api_token(settings)
+    return f"API token: {'made now and ' if made_now else ''}kept in {path.resolve()} (readable by you only)"

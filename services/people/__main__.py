@@ -17,10 +17,10 @@ from shared.token import client_token
 
 def open_people(args: argparse.Namespace) -> People:
     """The local folder store, or the API of --server."""
-    server, token = getattr(args, "server", None), getattr(args, "token", None)
+    server, token_file = getattr(args, "server", None), getattr(args, "token_file", None)
     if not server:
-        if token:
-            raise CliError("--token goes with --server (locally the CLI writes to FACES_DIR itself)")
+        if token_file:
+            raise CliError("--token-file goes with --server (locally the CLI writes to FACES_DIR itself)")
         try:
             return LocalPeople(load_config())
         except ConfigError as problem:
@@ -30,7 +30,15 @@ def open_people(args: argparse.Namespace) -> People:
         data_dir: Path | None = load_config().data_dir
     except ConfigError:
         data_dir = Path(os.environ.get("DATA_DIR", "data"))
-    return RemotePeople(server, client_token(token, data_dir))
+    return RemotePeople(server, client_token(read_token_file(token_file) if token_file else None, data_dir))
+
+
+def read_token_file(path: Path) -> str:
+    """The token kept in a file, or CliError naming the file."""
+    try:
+        return path.read_text().strip()
+    except OSError as problem:
+        raise CliError(f"cannot read the token file {path}: {problem.strerror or problem}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,7 @@ import numpy as np
 from shared.boxes import PixelBox
 from shared.faces import facelib
 from shared.faces.detect import find_faces
+from shared.redact import mask_uri
 from shared.sources import classify
 
 SCREEN_WIDTH = 640
@@ -144,7 +145,7 @@ def open_source(uri: str) -> tuple[cv2.VideoCapture, bool]:
     capture = cv2.VideoCapture(kind.target)
     if not capture.isOpened():
         capture.release()
-        raise CaptureFailed(f"cannot open {uri!r} (a camera index, a video file or an rtsp/http URL)")
+        raise CaptureFailed(f"cannot open {mask_uri(uri)!r} (a camera index, a video file or an rtsp/http URL)")
     return capture, kind.is_file
 
 

@@ -74,7 +74,7 @@ class RemotePeople:
         if status == 401:
             told = "the token was refused" if self.token else "no token given"
             raise CliError(
-                f"{told} (401): pass --token, set API_TOKEN, or run where DATA_DIR/api-token is "
+                f"{told} (401): pass --token-file, set API_TOKEN, or run where DATA_DIR/api-token is "
                 f"(the server said: {answer.get('error', '')})"
             )
         return status, answer if isinstance(answer, dict) else {"error": str(answer)}

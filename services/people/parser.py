@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 DESCRIPTION = """Manage the known people from a terminal.
 
@@ -17,7 +18,7 @@ DESCRIPTION = """Manage the known people from a terminal.
 By default it works on FACES_DIR (and the encoding cache in DATA_DIR) of the
 settings, like the services, and announces each change on the bus so running
 workers reload at once. With ``--server URL`` it goes through a running web
-service's API instead (token: ``--token``, API_TOKEN, or DATA_DIR/api-token).
+service's API instead (token: ``--token-file``, API_TOKEN, or DATA_DIR/api-token).
 
 Exit codes: 0 done; 1 done in part (some files were skipped: the summary says
 which and why); 2 nothing done: bad usage or input (a bad name, a missing
@@ -25,7 +26,7 @@ file, an unknown person, a refused token)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line; --server, --token and --json go before or after the command."""
+    """The command line; --server, --token-file and --json go before or after the command."""
     shared = argparse.ArgumentParser(add_help=False)
     shared.add_argument(
         "--server",
@@ -34,9 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="go through this running web service's API (e.g. http://127.0.0.1:8080)",
     )
     shared.add_argument(
-        "--token",
+        "--token-file",
+        metavar="PATH",
+        type=Path,
         default=argparse.SUPPRESS,
-        help="API token for --server (default: API_TOKEN, else DATA_DIR/api-token)",
+        help="read the API token for --server from this file (default: API_TOKEN, else DATA_DIR/api-token); "
+        "never on the command line, where every local user can read it",
     )
     shared.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     parser = argparse.ArgumentParser(

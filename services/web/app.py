@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.web import mjpeg
 from services.web.api_models import CameraList, CameraSummary, ErrorBody, reply
+from services.web.guards import install_guards
 from services.web.listener import BusListener
 from services.web.metrics import WebMetrics
 from services.web.openapi import spec
@@ -16,6 +17,7 @@ from services.web.people_api import create_people_api
 from services.web.state import CameraView, Hub
 from shared.config import Settings, load_config
 from shared.faces.matcher import PHOTOS_REFERENCE
+from shared.redact import mask_uri
 from shared.token import api_token
 
 BUS_SILENT_UNHEALTHY_S = 5.0
@@ -33,11 +35,11 @@ def camera_summary(view: CameraView) -> CameraSummary:
     height = packet.header.height if packet else (status.height if status else 0)
     return CameraSummary(
         id=view.name,
-        source=view.source,
+        source=mask_uri(view.source),
         fps=status.fps if status and live else 0.0,
         resolution=(width, height) if width else None,
         status="live" if live else "no_signal",
-        message="" if live else (status.message if status and status.message else "no frames yet"),
+        message="" if live else (mask_uri(status.message) if status and status.message else "no frames yet"),
         last_frame_time=packet.header.ts if packet else None,
         viewers=view.viewers,
     )
@@ -48,8 +50,9 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     settings = settings or load_config()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1_000_000)
+    install_guards(app, settings)
     app.register_blueprint(create_people_api(settings, api_token(settings)))
-    hub = Hub({camera.name: camera.uri for camera in settings.cameras})
+    hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     metrics = WebMetrics(hub)
     app.extensions["facestream.hub"] = hub
     if start_listener:

@@ -67,7 +67,7 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
                 response, status = error(
                     401,
                     "this needs the API token: send 'Authorization: Bearer <token>' "
-                    "(printed at start, kept in DATA_DIR/api-token)",
+                    "(kept in DATA_DIR/api-token on the server)",
                 )
                 response.headers["WWW-Authenticate"] = 'Bearer realm="facestream"'
                 return response, status

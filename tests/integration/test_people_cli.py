@@ -237,12 +237,14 @@ def test_beside_a_running_service_and_through_its_api(tmp_path: Path, photos: di
         # Through the API, from a machine with an empty FACES_DIR of its own.
         cli = Cli(tmp_path / "client")
         server = ["--server", pipeline.base_url]
-        done = cli(*server, "--token", "wrong-token-wrong-token", "add", "Lin", photos["lin"])
+        wrong = tmp_path / "wrong-token"
+        wrong.write_text("wrong-token-wrong-token\n")
+        done = cli(*server, "--token-file", wrong, "add", "Lin", photos["lin"])
         assert done.returncode == 2 and "401" in done.stderr, done
         done = cli(*server, "add", "Lin", photos["lin"], photos["no_face"])
         assert done.returncode == 2 and "no token given" in done.stderr, "no token anywhere: said so, exit 2"
 
-        done = cli(*server, "--token", token, "add", "Lin", photos["lin"], photos["no_face"])
+        done = cli(*server, "--token-file", token_file, "add", "Lin", photos["lin"], photos["no_face"])
         assert done.returncode == 1, done
         assert "Kept 1 of 2" in done.stdout and "no face found" in done.stdout
         assert len(list((served_faces / "Lin").iterdir())) == 1 and not cli.faces.exists()

@@ -8,7 +8,20 @@ import pytest
 
 from shared.config import Camera, ConfigError, load_config, parse_sources
 
-KEYS = ("SOURCE", "WORKERS", "EVERY_N", "SCALE", "TOLERANCE", "PORT", "FACES_DIR", "DATA_DIR", "MIN_DETECT_WIDTH")
+KEYS = (
+    "SOURCE",
+    "SOURCE_FILE",
+    "API_TOKEN",
+    "API_TOKEN_FILE",
+    "WORKERS",
+    "EVERY_N",
+    "SCALE",
+    "TOLERANCE",
+    "PORT",
+    "FACES_DIR",
+    "DATA_DIR",
+    "MIN_DETECT_WIDTH",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +86,30 @@ def test_bus_endpoints_follow_the_first_port() -> None:
     assert settings.bus_endpoint("publish") == "tcp://10.0.0.2:6000"
     assert settings.bus_endpoint("subscribe") == "tcp://10.0.0.2:6001"
     assert settings.bus_endpoint("dispatch", bind=True) == "tcp://*:6002"
+
+
+def test_secrets_come_from_files_so_they_never_sit_on_a_command_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "source").write_text("door=rtsp://admin:secret@127.0.0.1:8554/live\n")
+    (tmp_path / "token").write_text("a-token-of-more-than-16-chars\n")
+    monkeypatch.setenv("SOURCE_FILE", str(tmp_path / "source"))
+    monkeypatch.setenv("API_TOKEN_FILE", str(tmp_path / "token"))
+    settings = load_config()
+    assert settings.cameras == [Camera("door", "rtsp://admin:secret@127.0.0.1:8554/live")]
+    assert settings.api_token == "a-token-of-more-than-16-chars"
+
+
+def test_a_bad_setting_is_reported_without_the_secret_in_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE", "door=rtsp://admin:secret@cam/live,door=rtsp://admin:secret@cam/2")
+    monkeypatch.setenv("API_TOKEN", "short-secret")
+    with pytest.raises(ConfigError) as error:
+        load_config()
+    assert "secret" not in str(error.value)
+    assert "SOURCE" in str(error.value) and "API_TOKEN" in str(error.value)
+
+
+def test_a_missing_secret_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SOURCE_FILE", str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match="SOURCE_FILE: cannot read"):
+        load_config()

@@ -34,6 +34,7 @@ function el(tag, props = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') node.className = value;
     else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key === 'style') Object.assign(node.style, value); // CSSOM: the page's CSP refuses style attributes
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value === true ? '' : String(value));
   }
@@ -131,8 +132,8 @@ async function onLogin(event) {
   const error = $('login-error');
   try {
     if (!(await tokenAccepted(token))) {
-      error.textContent = 'That token was refused (401 Unauthorized). Copy it again from the start-up output '
-        + 'or from DATA_DIR/api-token.';
+      error.textContent = 'That token was refused (401 Unauthorized). Copy it again from DATA_DIR/api-token '
+        + 'on the server (the start-up message says where it is).';
       error.hidden = false;
       $('token-input').select();
       return;
@@ -670,7 +671,7 @@ async function drawFaces(file, faces) {
     canvas.hidden = false;
     canvas.setAttribute('aria-label', `${file.name} with ${plural(faces.length, 'face')} marked`);
     $('recognize-faces').replaceChildren(...faces.map((face) => el('li', {},
-      el('span', { class: 'swatch', style: `background:${faceColour(face)}` }),
+      el('span', { class: 'swatch', style: { background: faceColour(face) } }),
       el('strong', {}, face.name),
       ` ${face.confidence.toFixed(1)}%`,
       face.distance === null || face.distance === undefined
