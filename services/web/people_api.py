@@ -40,6 +40,9 @@ from shared.token import token_matches
 
 log = logging.getLogger(__name__)
 
+WHO = "facestream.who"
+"""The WSGI environ key the access log reads who was let in from (services/web/server.py)."""
+
 
 def error(status: int, message: str) -> tuple[Response, int]:
     """A JSON error a client can show as is."""
@@ -71,6 +74,7 @@ def create_people_api(settings: Settings, token: str) -> Blueprint:
                 )
                 response.headers["WWW-Authenticate"] = 'Bearer realm="facestream"'
                 return response, status
+            request.environ[WHO] = "api-token"  # the access log names who was let in
             return view(*args, **kwargs)
 
         return guarded

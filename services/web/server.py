@@ -9,7 +9,13 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 from services.web.app import create_app
+from services.web.people_api import WHO
 from shared.config import Settings
+
+ACCESS_LOG_FORMAT = f'%(h)s %({{{WHO}}}e)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+"""Who asked (address, and 'api-token' when the token was shown), what, the answer, its size and duration.
+
+The path without its query string: a query may carry a secret, and the log must not."""
 
 
 class WebServer(BaseApplication):
@@ -28,7 +34,8 @@ class WebServer(BaseApplication):
             "timeout": 30,
             "graceful_timeout": 3,
             "keepalive": 5,
-            "accesslog": None,
+            "accesslog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
             "errorlog": "-",
             "loglevel": self.settings.log_level.lower(),
             "proc_name": "facestream-web",

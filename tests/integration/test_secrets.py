@@ -72,3 +72,23 @@ def test_a_forged_host_name_gets_no_data_from_the_real_server(pipeline: Pipeline
     assert status == 400 and "ALLOWED_HOSTS" in body and "door" not in body
     status, _ = _get(pipeline, "/api/cameras", host="localhost")
     assert status == 200
+
+
+def test_the_access_log_says_who_asked_for_what_without_query_strings(pipeline: Pipeline) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", int(pipeline.env["PORT"]), timeout=10)
+    try:
+        connection.request("GET", "/api/token", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+    status, _ = _get(pipeline, "/api/cameras?probe=query-value-not-logged")
+    assert status == 200
+
+    def logged() -> list[str] | None:
+        lines = pipeline.log("web").splitlines()
+        token_lines = [line for line in lines if "api-token" in line and '"GET /api/token"' in line and " 200 " in line]
+        camera_lines = [line for line in lines if '"GET /api/cameras"' in line]
+        return token_lines + camera_lines if token_lines and camera_lines else None
+
+    lines = wait_for(logged, 10, "the access log lines of both requests")
+    assert not any("query-value-not-logged" in line or TOKEN in line for line in lines), lines
