@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     )
     port: int = Field(8080, ge=1, le=65535, description="HTTP port of the web service.")
     bind: str = Field("0.0.0.0", description="Address the web service listens on.")
+    tls_cert: Path | None = Field(
+        None, description="Serve HTTPS with this certificate (PEM, the chain after it); browsers need it for a webcam."
+    )
+    tls_key: Path | None = Field(None, description="The private key (PEM) of TLS_CERT.")
     allowed_hosts: str = Field(
         "",
         description=(
@@ -204,6 +208,21 @@ class Settings(BaseSettings):
                 except OSError as error:
                     raise ValueError(f"{file_key.upper()}: cannot read {path} ({error.strerror or error})") from None
         return data
+
+    @model_validator(mode="after")
+    def _tls_whole(self) -> Settings:
+        """TLS needs both files, readable: a half-set TLS would serve plain HTTP by surprise."""
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("TLS_CERT and TLS_KEY go together: set both, or neither")
+        for key, path in (("TLS_CERT", self.tls_cert), ("TLS_KEY", self.tls_key)):
+            if path is not None and not os.access(path, os.R_OK):
+                raise ValueError(f"{key}: cannot read {path}")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        """How the web service is reached: https with TLS_CERT, else http."""
+        return "https" if self.tls_cert else "http"
 
     @field_validator("source")
     @classmethod

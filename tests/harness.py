@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -124,6 +125,8 @@ class Pipeline:
     env: dict[str, str]
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
     process: subprocess.Popen | None = None
+    tls: ssl.SSLContext | None = None
+    """How to trust the web's certificate, when it serves HTTPS (TLS_CERT)."""
 
     @classmethod
     def configure(cls, workdir: Path, **settings: str) -> Pipeline:
@@ -145,7 +148,8 @@ class Pipeline:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.env['PORT']}"
+        scheme = "https" if self.env.get("TLS_CERT") else "http"
+        return f"{scheme}://127.0.0.1:{self.env['PORT']}"
 
     @property
     def logs(self) -> Path:
@@ -181,7 +185,7 @@ class Pipeline:
     def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
         """Status and body of a GET, whatever the status."""
         try:
-            with urllib.request.urlopen(self.base_url + path, timeout=timeout_s) as response:
+            with urllib.request.urlopen(self.base_url + path, timeout=timeout_s, context=self.tls) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()

@@ -28,8 +28,9 @@ def interface_addresses() -> list[str]:
     return found
 
 
-def urls(port: int, bind: str) -> list[str]:
+def urls(port: int, bind: str, scheme: str = "http") -> list[str]:
     """The URLs a person can open: localhost, and the LAN addresses when listening on all."""
     if bind not in ("0.0.0.0", "", "::"):
-        return [f"http://{bind}:{port}/"]
-    return [f"http://localhost:{port}/"] + [f"http://{address}:{port}/" for address in interface_addresses()]
+        return [f"{scheme}://{bind}:{port}/"]
+    hosts = ["localhost", *interface_addresses()]
+    return [f"{scheme}://{host}:{port}/" for host in hosts]

@@ -17,7 +17,7 @@ def banner(settings: Settings) -> str:
         lines.append("  no camera found or configured: set SOURCE (e.g. make run SOURCE=0 or SOURCE=clip.mp4)")
     lines.append(f"  {settings.workers} inference worker(s); known faces from {settings.faces_dir.resolve()}")
     lines.append("Open the live view at:")
-    addresses = urls(settings.port, settings.bind)
+    addresses = urls(settings.port, settings.bind, settings.scheme)
     lines += [f"  {url}" for url in addresses]
     lines.append(f"Known people: {addresses[0]}people   API: {addresses[0]}api/docs")
     lines.append(token_line(settings))

@@ -41,6 +41,8 @@ class WebServer(BaseApplication):
             "proc_name": "facestream-web",
             "control_socket_disable": True,  # gunicorn 24+ would write a socket under ~/.gunicorn
         }
+        if self.settings.tls_cert and self.settings.tls_key:
+            options.update(certfile=str(self.settings.tls_cert), keyfile=str(self.settings.tls_key))
         for key, value in options.items():
             self.cfg.set(key, value)
 
