@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+BENCH_TOKEN = "facestream-bench-token-0123456789"
+"""The API token of the pipelines a bench starts: every stream and API call needs a credential."""
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 CLIP = DATA / "video_hamilton" / "short_hamilton_clip.mp4"
@@ -305,7 +307,10 @@ async def _view(url: str, deadline: float, record: dict) -> None:
         return
     record["connected"] = time.time()
     try:
-        writer.write(f"GET {path} HTTP/1.0\r\nHost: {split.netloc}\r\nUser-Agent: facestream-bench\r\n\r\n".encode())
+        writer.write(
+            f"GET {path} HTTP/1.0\r\nHost: {split.netloc}\r\nUser-Agent: facestream-bench\r\n"
+            f"Authorization: Bearer {BENCH_TOKEN}\r\n\r\n".encode()
+        )
         async with asyncio.timeout(max(0.0, deadline - time.time())):
             head = await reader.readuntil(b"\r\n\r\n")
             status = head.split(b"\r\n", 1)[0]

@@ -185,6 +185,21 @@ class Settings(BaseSettings):
             "Bearer token for API calls that change or export faces; made and saved in DATA_DIR/api-token if unset."
         ),
     )
+    auth: bool = Field(
+        True,
+        description=(
+            "Ask for a login (or a token) on everything but /healthz. 'off' only on a network where everyone "
+            "may see every camera and every face: every start says so."
+        ),
+    )
+    admin_password: str | None = Field(
+        None,
+        min_length=10,
+        description="The first admin's password; if unset, one is made and shown once at the first start.",
+    )
+    session_hours: float = Field(
+        168.0, gt=0.0, le=24 * 365, description="How long a login lasts without being used (hours)."
+    )
     api_token_file: Path | None = Field(
         None, description="Read API_TOKEN from this file, so it never sits on a command line or in the environment."
     )
@@ -288,7 +303,7 @@ def parse_sources(value: str) -> list[Camera]:
     return cameras
 
 
-SECRET_SETTINGS = {"api_token"}
+SECRET_SETTINGS = {"api_token", "admin_password"}
 """Settings whose values are never echoed, not even when they are wrong."""
 
 

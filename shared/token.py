@@ -16,6 +16,7 @@ from pathlib import Path
 from shared.config import Settings
 
 TOKEN_FILE = "api-token"
+SESSION_KEY_FILE = "session-key"
 
 
 def token_path(settings: Settings) -> Path:
@@ -27,7 +28,19 @@ def api_token(settings: Settings) -> str:
     """The token to require: the setting if given, else the saved one, made now if there is none."""
     if settings.api_token:
         return settings.api_token
-    path = token_path(settings)
+    return stored_secret(token_path(settings))
+
+
+def session_key(settings: Settings) -> str:
+    """The key that signs login cookies: made once, kept in DATA_DIR/session-key (a restart keeps everyone in)."""
+    return stored_secret(settings.data_dir / SESSION_KEY_FILE, length=32)
+
+
+def stored_secret(path: Path, length: int = 24) -> str:
+    """The secret kept in ``path``, made now (readable by this user only) if there is none.
+
+    Several processes may start at once: the file appears whole or not at all, and the first one made wins.
+    """
     try:
         saved = path.read_text().strip()
     except FileNotFoundError:
@@ -35,19 +48,19 @@ def api_token(settings: Settings) -> str:
     if saved:
         return saved
     path.parent.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".api-token-")  # mode 0600
+    secret = secrets.token_urlsafe(length)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")  # mode 0600
     with os.fdopen(handle, "w") as out:
-        out.write(token + "\n")
+        out.write(secret + "\n")
     try:
         os.link(temporary, path)  # appears whole or not at all; fails if another process won the race
     except FileExistsError:
-        token = path.read_text().strip()
+        secret = path.read_text().strip()
     finally:
         os.unlink(temporary)
-    if len(token) < 16:
-        raise RuntimeError(f"{path} holds no usable token; delete it to make a new one")
-    return token
+    if len(secret) < 16:
+        raise RuntimeError(f"{path} holds no usable secret; delete it to make a new one")
+    return secret
 
 
 def client_token(given: str | None, data_dir: Path | None) -> str | None:

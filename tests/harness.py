@@ -97,9 +97,11 @@ class MjpegPart:
     jpeg: bytes
 
 
-def read_mjpeg(url: str, count: int, timeout_s: float = 30.0) -> Iterator[MjpegPart]:
+def read_mjpeg(
+    url: str, count: int, timeout_s: float = 30.0, headers: dict[str, str] | None = None
+) -> Iterator[MjpegPart]:
     """Yield the next ``count`` parts of an MJPEG stream, parsed from the raw bytes."""
-    with urllib.request.urlopen(url, timeout=timeout_s) as response:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout_s) as response:
         for _ in range(count):
             headers: dict[str, str] = {}
             line = response.readline()
@@ -182,10 +184,26 @@ class Pipeline:
 
         wait_for(workers_known, timeout_s, f"{count} inference workers to ask for frames")
 
+    @property
+    def auth(self) -> dict[str, str]:
+        """The header that lets a test in, as a program: the API token (set, or the one the launcher made)."""
+        token = self.env.get("API_TOKEN")
+        if not token:
+            try:
+                token = (Path(self.env["DATA_DIR"]) / "api-token").read_text().strip()
+            except OSError:
+                return {}
+        return {"Authorization": f"Bearer {token}"}
+
+    def stream(self, camera: str, count: int, query: str = "") -> Iterator[MjpegPart]:
+        """The next ``count`` parts of a camera's MJPEG stream, asked for with the token."""
+        return read_mjpeg(f"{self.base_url}/stream/{camera}.mjpg{query}", count, headers=self.auth)
+
     def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
-        """Status and body of a GET, whatever the status."""
+        """Status and body of a GET with the token, whatever the status."""
+        request = urllib.request.Request(self.base_url + path, headers=self.auth)
         try:
-            with urllib.request.urlopen(self.base_url + path, timeout=timeout_s, context=self.tls) as response:
+            with urllib.request.urlopen(request, timeout=timeout_s, context=self.tls) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.launch.addresses import urls
+from shared.accounts import FIRST_ADMIN, ensure_first_admin
 from shared.config import Settings
 from shared.redact import mask_uri
 from shared.token import api_token, token_path
@@ -21,8 +22,22 @@ def banner(settings: Settings) -> str:
     lines += [f"  {url}" for url in addresses]
     lines.append(f"Known people: {addresses[0]}people   API: {addresses[0]}api/docs")
     lines.append(token_line(settings))
+    lines += account_lines(settings)
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def account_lines(settings: Settings) -> list[str]:
+    """How to log in: the first admin's password, shown this once; or a loud word that nobody needs to."""
+    if not settings.auth:
+        return ["AUTH is off: anyone who reaches this port sees every camera and every face, and can change them."]
+    password = ensure_first_admin(settings)
+    if password is None:
+        return ["Log in with your account (python -m services.accounts password NAME sets a new password)."]
+    return [
+        f"Log in as {FIRST_ADMIN!r} with the password {password} (shown this once: change it, or set "
+        "ADMIN_PASSWORD before the first start)."
+    ]
 
 
 def token_line(settings: Settings) -> str:

@@ -68,6 +68,13 @@ class CameraList(ApiModel):
     hint: str | None = Field(description="How to add a camera; null when there is one")
 
 
+class Me(ApiModel):
+    """Who the credential sent belongs to, and what it may do."""
+
+    name: str = Field(description="The account's name; 'api-token' for the API token; 'anyone' with AUTH=off")
+    role: Literal["admin", "viewer"] = Field(description="admin: everything; viewer: watch and read")
+
+
 class TokenCheck(ApiModel):
     """The answer to a right token."""
 

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.web import mjpeg
 from services.web.api_models import CameraList, CameraSummary, ErrorBody, reply
+from services.web.auth import install_auth
 from services.web.guards import install_guards
 from services.web.listener import BusListener
 from services.web.metrics import WebMetrics
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1_000_000)
     install_guards(app, settings)
-    app.register_blueprint(create_people_api(settings, api_token(settings)))
+    install_auth(app, settings, api_token(settings))
+    app.register_blueprint(create_people_api(settings))
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     metrics = WebMetrics(hub)
     app.extensions["facestream.hub"] = hub

@@ -17,6 +17,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from services.web.api_models import (
     CameraList,
     ErrorBody,
+    Me,
     PeopleList,
     PersonRemoved,
     PersonSummary,
@@ -29,7 +30,12 @@ from services.web.api_models import (
 from shared.bus.schema import Result
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "The API token (an admin's rights)"},
+    "login": {"type": "apiKey", "in": "cookie", "name": "facestream_session", "description": "A login from /login"},
+}
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"login": []}]
+"""Every route needs one of them (services/web/auth.py); writes with the login cookie also an X-CSRFToken."""
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "name": {
         "schema": {"type": "string", "maxLength": 64},
@@ -66,7 +72,6 @@ class Operation:
     method: str
     summary: str
     responses: dict[int, Answer]
-    needs_token: bool = False
     body: Upload | type[BaseModel] | None = None
 
 
@@ -84,11 +89,16 @@ OPERATIONS = [
         {200: Answer("The result", Result), 404: WRONG},
     ),
     Operation(
+        "/api/me",
+        "get",
+        "Who the credential sent (login or token) belongs to, and its role",
+        {200: Answer("The account", Me), 401: WRONG},
+    ),
+    Operation(
         "/api/token",
         "get",
         "Check a token: 200 if it is right, 401 if not",
         {200: Answer("The token is right", TokenCheck), 401: WRONG},
-        needs_token=True,
     ),
     Operation(
         "/api/people", "get", "Known people: name, photo count, when added", {200: Answer("The people", PeopleList)}
@@ -105,7 +115,6 @@ OPERATIONS = [
             413: WRONG,
             422: Answer("No photo kept; per-file reasons", UploadReport),
         },
-        needs_token=True,
         body=Upload("photos", many=True),
     ),
     Operation(
@@ -113,28 +122,24 @@ OPERATIONS = [
         "get",
         "One enrolled photo",
         {200: Answer("The image", media_type="image/*", media_schema=BINARY), 401: WRONG, 404: WRONG},
-        needs_token=True,
     ),
     Operation(
         "/api/people/{name}/photos/{photo_id}",
         "delete",
         "Remove one photo",
         {200: Answer("Removed", PhotoRemoved), 401: WRONG, 404: WRONG},
-        needs_token=True,
     ),
     Operation(
         "/api/people/{name}",
         "delete",
         "Forget a person and all their photos",
         {200: Answer("Removed", PersonRemoved), 401: WRONG, 404: WRONG},
-        needs_token=True,
     ),
     Operation(
         "/api/people/{name}",
         "patch",
         "Rename a person",
         {200: Answer("Renamed", PersonSummary), 400: WRONG, 401: WRONG, 404: WRONG, 409: WRONG},
-        needs_token=True,
         body=RenameRequest,
     ),
     Operation(
@@ -142,7 +147,6 @@ OPERATIONS = [
         "post",
         "Every face of an uploaded image, named by the same matcher as the live stream",
         {200: Answer("The faces", Recognition), 400: WRONG, 401: WRONG, 413: WRONG},
-        needs_token=True,
         body=Upload("image", many=False),
     ),
     Operation(
@@ -200,8 +204,6 @@ def _response(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
 
 def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     described: dict[str, Any] = {"summary": operation.summary}
-    if operation.needs_token:
-        described["security"] = SECURITY
     if parameters := _parameters(operation.path):
         described["parameters"] = parameters
     if operation.body is not None:
@@ -221,8 +223,9 @@ def spec(version: str = "1") -> dict[str, Any]:
         "info": {
             "title": "facestream API",
             "version": version,
-            "description": "Live face recognition. Calls that change or export faces need the bearer token.",
+            "description": "Live face recognition. Every call needs a login or the API token; changes need an admin.",
         },
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
+        "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": schemas},
+        "security": SECURITY,
         "paths": paths,
     }

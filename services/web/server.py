@@ -9,7 +9,7 @@ from __future__ import annotations
 from gunicorn.app.base import BaseApplication
 
 from services.web.app import create_app
-from services.web.people_api import WHO
+from services.web.auth import WHO
 from shared.config import Settings
 
 ACCESS_LOG_FORMAT = f'%(h)s %({{{WHO}}}e)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'

@@ -165,11 +165,11 @@ def workers_knowing(bus: BusRecorder, since: float, predicate) -> dict[str, floa
 
 
 def test_nobody_is_known_at_first(pipeline: Pipeline, api: Api, bus: BusRecorder) -> None:
-    assert api.call("GET", "/api/people", token=None) == (200, {"people": []})
+    assert api.call("GET", "/api/people") == (200, {"people": []})
     wait_for(lambda: [r for _, r in bus.since(0, "faces.") if r["faces"]], 60, "a face on the stream")
 
 
-def test_changes_and_exports_need_the_token(api: Api) -> None:
+def test_changes_exports_and_reads_need_the_token(api: Api) -> None:
     for method, path in [
         ("POST", "/api/people/Ada/photos"),
         ("DELETE", "/api/people/Ada"),
@@ -177,6 +177,7 @@ def test_changes_and_exports_need_the_token(api: Api) -> None:
         ("GET", "/api/people/Ada/photos/x.jpg"),
         ("DELETE", "/api/people/Ada/photos/x.jpg"),
         ("POST", "/api/recognize"),
+        ("GET", "/api/people"),
     ]:
         for token in (None, "not-the-token"):
             status, body = api.call(method, path, token=token)
@@ -229,7 +230,7 @@ def test_enrolling_reaches_every_worker_within_a_second(
         f"{KNOWN} to be named on the live stream",
     )
     assert named
-    people = api.call("GET", "/api/people", token=None)[1]["people"]
+    people = api.call("GET", "/api/people")[1]["people"]
     assert [(p["name"], p["photos"]) for p in people] == [(KNOWN, 2)]
 
 
@@ -255,7 +256,7 @@ def test_a_unicode_name_works_and_photos_can_be_fetched_and_deleted(api: Api, ph
         assert response.read() == photos["obama"]
     status, _ = api.call("DELETE", f"/api/people/{urllib.parse.quote(name)}/photos/{photo_id}")
     assert status == 200
-    assert name not in [p["name"] for p in api.call("GET", "/api/people", token=None)[1]["people"]]
+    assert name not in [p["name"] for p in api.call("GET", "/api/people")[1]["people"]]
     status, body = api.call("DELETE", f"/api/people/{urllib.parse.quote(name)}/photos/{photo_id}")
     assert status == 404
 
@@ -273,7 +274,7 @@ def test_rename_and_forget_reach_the_workers(api: Api, bus: BusRecorder) -> None
         5,
         "both workers to forget everyone",
     )
-    assert api.call("GET", "/api/people", token=None)[1] == {"people": []}
+    assert api.call("GET", "/api/people")[1] == {"people": []}
 
 
 def test_the_api_is_described(pipeline: Pipeline) -> None:

@@ -13,11 +13,13 @@ Playwright (`make test` installs both where it can: scripts/install-browser.sh).
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.harness import Pipeline, wait_for
+from tests.harness import ROOT, Pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +43,19 @@ def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("people-page")
     (workdir / "faces").mkdir()
     clip = data_dir / "video_hamilton" / "short_hamilton_clip.mp4"
-    running = Pipeline.configure(workdir, source=f"hamilton={clip}", workers="1")
+    running = Pipeline.configure(workdir, source=f"hamilton={clip}", workers="1", admin_password=ADMIN_PASSWORD)
     try:
         running.start()
+        made = subprocess.run(
+            [sys.executable, "-m", "services.accounts", "add", "viewer", "--role", "viewer", "--password-stdin"],
+            input=VIEWER_PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            env=running.env,
+            cwd=ROOT,
+            timeout=30,
+        )
+        assert made.returncode == 0, made
         yield running
         running.stop()
     finally:
@@ -83,31 +95,39 @@ def page(pipeline: Pipeline):
             browser.close()
 
 
+ADMIN_PASSWORD = "admin-password-for-the-test"
+VIEWER_PASSWORD = "viewer-password-for-the-test"
+
+
+def log_in(page: Page, name: str, password: str) -> None:
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("form.login button[type=submit]")
+
+
 def person_card(page: Page, name: str):
     return page.locator(".person").filter(has=page.locator(".person-name", has_text=name))
 
 
-def test_the_people_page_from_token_to_delete(page: Page, pipeline: Pipeline, data_dir: Path) -> None:
+def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, data_dir: Path) -> None:
     """The whole page, in the order a user meets it; one screenshot on the way."""
-    token = wait_for(lambda: (Path(pipeline.env["DATA_DIR"]) / "api-token").read_text().strip(), 10, "the token file")
     lin = data_dir / "video_hamilton" / "reference" / "Lin_Manuel_Miranda" / "lin-manuel-miranda.png"
     group = data_dir / "images_multi_face" / "ageitgey__two_people.jpg"
     dog = data_dir / "images_no_face" / "davisking__dog.jpg"
 
+    # Nothing without a login: the page sends the user to it, a wrong password is refused, the right one returns.
     page.goto(f"{pipeline.base_url}/people")
+    expect(page).to_have_url(f"{pipeline.base_url}/login?next=/people")
+    log_in(page, "admin", "certainly-not-the-password")
+    expect(page.locator(".login .error")).to_contain_text("Wrong name or password")
+    log_in(page, "admin", ADMIN_PASSWORD)
+    expect(page).to_have_url(f"{pipeline.base_url}/people")
     expect(page.locator("nav a", has_text="Live")).to_have_attribute("href", "/")
     expect(page.locator("nav a", has_text="API")).to_have_attribute("href", "/api/docs")
-
-    # The token: a wrong one is refused with a clear message, the right one opens the page.
-    page.fill("#token-input", "certainly-not-the-token")
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#login-error")).to_contain_text("401")
-    expect(page.locator("#app")).to_be_hidden()
-    page.fill("#token-input", token)
-    page.click("#login-form button[type=submit]")
+    expect(page.locator(".account")).to_contain_text("admin (admin)")
     expect(page.locator("#app")).to_be_visible()
+    expect(page.locator("#viewer-note")).to_be_hidden()
     expect(page.locator("#people-list")).to_contain_text("Nobody is known yet")
-    assert page.evaluate("sessionStorage.getItem('facestream.apiToken')") == token
 
     # A name the server refuses: its reason is shown, nothing is uploaded.
     page.fill("#add-name", "Unknown")
@@ -185,8 +205,18 @@ def test_the_people_page_from_token_to_delete(page: Page, pipeline: Pipeline, da
     expect(page.locator("#people-list")).to_contain_text("Nobody is known yet")
     assert not any(Path(pipeline.env["FACES_DIR"]).iterdir())
 
-    # A token that stops working sends the user back to the token form, saying why.
-    page.evaluate("sessionStorage.setItem('facestream.apiToken', 'revoked-revoked-revoked')")
-    page.reload()
-    expect(page.locator("#login-error")).to_contain_text("401")
+    # Log out: the page is closed again.
+    page.click(".account button[type=submit]")
+    expect(page).to_have_url(f"{pipeline.base_url}/login")
+    page.goto(f"{pipeline.base_url}/people")
+    expect(page).to_have_url(f"{pipeline.base_url}/login?next=/people")
+
+    # A viewer sees the list but may not change it: told so on the page and by the server.
+    log_in(page, "viewer", VIEWER_PASSWORD)
+    expect(page.locator("#viewer-note")).to_be_visible()
+    page.fill("#add-name", "Ada")
+    page.set_input_files("#add-files", [str(lin)])
+    page.click("#add-upload")
+    expect(page.locator("#report")).to_contain_text("needs an admin")
+    assert not any(Path(pipeline.env["FACES_DIR"]).iterdir())
     assert page.problems == [], page.problems  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import zmq
 
-from tests.harness import Pipeline, ResultRecorder, processes_with_marker, read_mjpeg, wait_for
+from tests.harness import Pipeline, ResultRecorder, processes_with_marker, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -145,7 +145,7 @@ def test_strangers_are_unknown(pipeline: Pipeline, recorder: ResultRecorder) -> 
 
 
 def test_stream_runs_at_the_source_fps(pipeline: Pipeline) -> None:
-    parts = list(read_mjpeg(pipeline.base_url + "/stream/hamilton.mjpg", 151))
+    parts = list(pipeline.stream("hamilton", 151))
     live = parts[1:]  # the first part may be the frame that was newest when we connected
     fps = (len(live) - 1) / (live[-1].received_ts - live[0].received_ts)
     assert fps >= 0.9 * CLIP_FPS, f"the stream ran at {fps:.1f} fps, the clip at {CLIP_FPS}"
@@ -160,7 +160,7 @@ def test_stream_runs_at_the_source_fps(pipeline: Pipeline) -> None:
 
 
 def test_raw_stream_and_api(pipeline: Pipeline) -> None:
-    raw = next(iter(read_mjpeg(pipeline.base_url + "/stream/hamilton.mjpg?overlay=0", 1)))
+    raw = next(iter(pipeline.stream("hamilton", 1, "?overlay=0")))
     assert raw.jpeg[:2] == b"\xff\xd8"
     cameras = {camera["id"]: camera for camera in pipeline.get_json("/api/cameras")["cameras"]}
     assert set(cameras) >= {"hamilton", "strangers"}
@@ -183,7 +183,7 @@ def test_a_missing_camera_shows_no_signal_and_harms_no_other(pipeline: Pipeline)
 
     cameras = wait_for(missing_reported, 10, "camera 'missing' to report why it has no signal")
     assert cameras["missing"]["status"] == "no_signal" and cameras["hamilton"]["status"] == "live"
-    card = next(iter(read_mjpeg(pipeline.base_url + "/stream/missing.mjpg", 1)))
+    card = next(iter(pipeline.stream("missing", 1)))
     assert card.frame_id == -1 and cv2.imdecode(np.frombuffer(card.jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
     assert "no signal: cannot open" in pipeline.log("capture-missing")
     page_status, page = pipeline.get("/")
@@ -240,7 +240,7 @@ def test_killing_a_worker_pauses_neither_stream_nor_results(pipeline: Pipeline, 
 
     def watch_stream() -> None:
         previous = None
-        for part in read_mjpeg(pipeline.base_url + "/stream/hamilton.mjpg", 150):
+        for part in pipeline.stream("hamilton", 150):
             if previous is not None:
                 gaps.append(part.received_ts - previous)
             previous = part.received_ts

@@ -41,7 +41,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
 def _get(pipeline: Pipeline, path: str, host: str | None = None) -> tuple[int, str]:
     connection = http.client.HTTPConnection("127.0.0.1", int(pipeline.env["PORT"]), timeout=10)
     try:
-        connection.request("GET", path, headers={"Host": host} if host else {})
+        headers = {"Authorization": f"Bearer {TOKEN}", **({"Host": host} if host else {})}
+        connection.request("GET", path, headers=headers)
         answer = connection.getresponse()
         return answer.status, answer.read().decode(errors="replace")
     finally:

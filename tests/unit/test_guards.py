@@ -12,6 +12,8 @@ from services.web.app import create_app
 from services.web.guards import SECURITY_HEADERS, allowed_names, host_allowed
 from shared.config import load_config
 
+TOKEN = "unit-test-token-0123456789"
+
 
 @pytest.mark.parametrize(
     ("host", "allowed"),
@@ -39,8 +41,10 @@ def test_a_star_allows_any_name() -> None:
 @pytest.fixture
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
     monkeypatch.setenv("CONFIG_FILE", str(tmp_path / "none.toml"))
-    settings = load_config(source="none", data_dir=tmp_path / "data", faces_dir=tmp_path / "faces")
-    return create_app(settings, start_listener=False).test_client()
+    settings = load_config(source="none", data_dir=tmp_path / "data", faces_dir=tmp_path / "faces", api_token=TOKEN)
+    client = create_app(settings, start_listener=False).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
 
 
 def test_a_forged_host_gets_no_data(client: FlaskClient) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from services.web.api_models import CameraList, PeopleList
 from services.web.app import ADD_CAMERA_HINT, create_app
@@ -18,10 +19,20 @@ from shared.config import load_config
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
+TOKEN = "unit-test-token-0123456789"
+
+
 def make_app(folder: Path, source: str = "none") -> Flask:
     """The web app on a temporary folder, without its bus thread (nothing is received)."""
-    settings = load_config(data_dir=folder, faces_dir=folder / "faces", source=source)
+    settings = load_config(data_dir=folder, faces_dir=folder / "faces", source=source, api_token=TOKEN)
     return create_app(settings, start_listener=False)
+
+
+def client_of(app: Flask) -> FlaskClient:
+    """A client that sends the API token, as a program would: every route needs a credential."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
 
 
 @pytest.fixture
@@ -74,7 +85,7 @@ def test_every_ref_resolves_to_a_schema() -> None:
 
 
 def test_the_docs_page_shows_every_path(app: Flask) -> None:
-    page = app.test_client().get("/api/docs")
+    page = client_of(app).get("/api/docs")
     assert page.status_code == 200
     for path in spec()["paths"]:
         assert path.encode() in page.data
@@ -83,7 +94,7 @@ def test_the_docs_page_shows_every_path(app: Flask) -> None:
 def test_answers_fit_their_documented_models(app: Flask, tmp_path: Path) -> None:
     (tmp_path / "faces" / "Ada").mkdir(parents=True)
     (tmp_path / "faces" / "Ada" / "ada.jpg").write_bytes(b"\xff\xd8 not decoded by a listing")
-    client = app.test_client()
+    client = client_of(app)
 
     people = client.get("/api/people")
     assert people.status_code == 200
@@ -96,7 +107,7 @@ def test_answers_fit_their_documented_models(app: Flask, tmp_path: Path) -> None
 
 
 def test_a_camera_without_frames_fits_its_model(tmp_path: Path) -> None:
-    answer = make_app(tmp_path, source="door=rtsp://127.0.0.1/none").test_client().get("/api/cameras")
+    answer = client_of(make_app(tmp_path, source="door=rtsp://127.0.0.1/none")).get("/api/cameras")
     assert answer.status_code == 200
     [door] = CameraList.model_validate(answer.get_json()).cameras
     assert (door.id, door.status, door.resolution, door.last_frame_time) == ("door", "no_signal", None, None)

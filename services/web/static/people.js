@@ -5,7 +5,8 @@
 // text nodes and whose attributes are set with setAttribute.
 'use strict';
 
-const TOKEN_KEY = 'facestream.apiToken';
+// Writes made with the login cookie carry the page's CSRF token (services/web/auth.py).
+const CSRF_TOKEN = document.querySelector('meta[name="csrf-token"]')?.content || '';
 // Below this many photos a person is named on far fewer of their faces: the matcher's own figure, from the page.
 const FEW_PHOTOS = Number(document.querySelector('main.people-page')?.dataset.photosAdvised) || 3;
 const FEW_PHOTOS_ADVICE = `Add more photos (${FEW_PHOTOS} or more, in different light and angles) to be recognised reliably`;
@@ -16,7 +17,7 @@ const CAMERA_FRAME_TIMEOUT_MS = 8000;
 const SNAPSHOT_QUALITY = 0.92;
 
 const state = {
-  token: sessionStorage.getItem(TOKEN_KEY) || '',
+  role: '',                         // 'admin' or 'viewer': what this login may do
   people: [],
   listSignature: '',
   expanded: new Set(),              // people whose every photo is shown
@@ -60,14 +61,14 @@ function formatDate(seconds) {
   return new Date(seconds * 1000).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-// ------------------------------------------------------------------ the API and the token
+// ------------------------------------------------------------------ the API, with this login
 
-class TokenRefused extends Error {}
+class SignedOut extends Error {}
 
 const personPath = (name) => `/api/people/${encodeURIComponent(name)}`;
 
 async function api(method, path, { body, json } = {}) {
-  const headers = { Authorization: `Bearer ${state.token}` };
+  const headers = method === 'GET' ? {} : { 'X-CSRFToken': CSRF_TOKEN };
   let payload = body;
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -75,13 +76,14 @@ async function api(method, path, { body, json } = {}) {
   }
   let response;
   try {
-    response = await fetch(path, { method, headers, body: payload, cache: 'no-store' });
+    response = await fetch(path, { method, headers, body: payload, cache: 'no-store', credentials: 'same-origin' });
   } catch (error) {
     throw new Error(`cannot reach facestream (${error.message})`);
   }
   if (response.status === 401) {
-    showLogin('The server refused the token (401 Unauthorized). Enter the current token again.');
-    throw new TokenRefused('token refused');
+    // The login ended (expired, or logged out in another tab): log in again, then come back here.
+    window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+    throw new SignedOut('signed out');
   }
   return response;
 }
@@ -98,55 +100,17 @@ function problemOf(response, body) {
   return body.error || `the server answered ${response.status} ${response.statusText}`;
 }
 
-// GET /api/token answers 200 for a good token and 401 for a bad one, and does nothing else.
-async function tokenAccepted(token) {
-  const response = await fetch('/api/token', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
-  return response.status !== 401;
-}
-
-function showLogin(message = '') {
-  state.token = '';
-  sessionStorage.removeItem(TOKEN_KEY);
-  stopWebcam();
-  $('app').hidden = true;
-  $('session').hidden = true;
-  $('login').hidden = false;
-  const error = $('login-error');
-  error.textContent = message;
-  error.hidden = !message;
-  $('token-input').focus();
-}
-
-function showApp() {
-  $('login').hidden = true;
-  $('app').hidden = false;
-  $('session').hidden = false;
-  loadPeople(true);
-  loadCameras();
-}
-
-async function onLogin(event) {
-  event.preventDefault();
-  const token = $('token-input').value.trim();
-  if (!token) return;
-  const error = $('login-error');
+async function showApp() {
   try {
-    if (!(await tokenAccepted(token))) {
-      error.textContent = 'That token was refused (401 Unauthorized). Copy it again from DATA_DIR/api-token '
-        + 'on the server (the start-up message says where it is).';
-      error.hidden = false;
-      $('token-input').select();
-      return;
-    }
+    state.role = (await readJson(await api('GET', '/api/me'))).role || '';
   } catch (problem) {
-    error.textContent = `Cannot reach facestream: ${problem.message}`;
-    error.hidden = false;
+    if (!(problem instanceof SignedOut)) setStatus(problem.message, 'error');
     return;
   }
-  state.token = token;
-  sessionStorage.setItem(TOKEN_KEY, token);
-  $('token-input').value = '';
-  showApp();
+  $('viewer-note').hidden = state.role !== 'viewer';
+  $('app').hidden = false;
+  loadPeople(true);
+  loadCameras();
 }
 
 // ------------------------------------------------------------------ the list of people
@@ -217,7 +181,7 @@ function photoThumb(name, photoId, number) {
     }, '×'));
 }
 
-// Photos need the token, so an <img src> cannot fetch them: fetch with the header, show as a blob URL.
+// Photos are an admin's: fetched, and shown as blob URLs, so a refused one is told apart from a broken one.
 // A photo id is its content hash, so one URL serves the photo whatever its person is called.
 const thumbQueue = [];
 let thumbsInFlight = 0;
@@ -292,7 +256,7 @@ function startRename(event, name) {
       setStatus(`Renamed ${name} to ${body.name}.`, 'ok');
       finish();
     } catch (problem) {
-      if (!(problem instanceof TokenRefused)) { error.textContent = problem.message; error.hidden = false; }
+      if (!(problem instanceof SignedOut)) { error.textContent = problem.message; error.hidden = false; }
     }
   });
   card.classList.add('editing');
@@ -318,7 +282,7 @@ async function change(call, done) {
     if (!response.ok) { setStatus(problemOf(response, body), 'error'); return; }
     setStatus(done, 'ok');
   } catch (problem) {
-    if (!(problem instanceof TokenRefused)) setStatus(problem.message, 'error');
+    if (!(problem instanceof SignedOut)) setStatus(problem.message, 'error');
   }
   await loadPeople(true);
 }
@@ -358,7 +322,7 @@ async function uploadPhotos(name, files) {
       }
     }
   } catch (problem) {
-    stopped = problem instanceof TokenRefused ? '' : problem.message;
+    stopped = problem instanceof SignedOut ? '' : problem.message;
   } finally {
     state.busy = false;
   }
@@ -631,7 +595,7 @@ async function onRecognise() {
       ? `${plural(body.faces.length, 'face')} in ${file.name} (${body.width}×${body.height}).`
       : `No face found in ${file.name}.`;
   } catch (problem) {
-    if (problem instanceof TokenRefused) return;
+    if (problem instanceof SignedOut) return;
     message.textContent = problem.message;
     message.className = 'error';
   }
@@ -684,8 +648,6 @@ async function drawFaces(file, faces) {
 // ------------------------------------------------------------------ start
 
 function wire() {
-  $('login-form').addEventListener('submit', onLogin);
-  $('forget-token').addEventListener('click', () => showLogin());
   $('add-upload').addEventListener('click', onUploadFiles);
   $('webcam-start').addEventListener('click', startWebcam);
   $('webcam-stop').addEventListener('click', stopWebcam);
@@ -705,13 +667,7 @@ function wire() {
 
 async function start() {
   wire();
-  if (!state.token) { showLogin(); return; }
-  try {
-    if (await tokenAccepted(state.token)) { showApp(); return; }
-    showLogin('The saved token is no longer accepted (401 Unauthorized). Enter the current one.');
-  } catch (error) {
-    showLogin(`Cannot reach facestream: ${error.message}`);
-  }
+  await showApp();
 }
 
 start();

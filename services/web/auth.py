@@ -1,0 +1,183 @@
+"""Who is asking, and may they: logins with a role, the API token, CSRF on cookie writes, a login rate limit.
+
+Every request but ``/healthz``, the login page and the static files needs a
+credential: a login (a signed, HttpOnly, SameSite cookie) or the API token
+(``Authorization: Bearer``, for programs, with the admin's rights). Without
+one a page redirects to the login and the API and the streams answer 401 with
+a JSON error. A viewer may watch and read; seeing photos and changing anything
+is for admins (403). A write made with a login cookie must carry the page's
+CSRF token (``X-CSRFToken``), so another site cannot make a logged-in browser
+change anything. Logins are limited per address, with a longer pause for an
+address that keeps failing. ``AUTH=off`` lets everyone in as an admin and says
+so at every start.
+
+This is the one place that decides access: routes do not check credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Response, g, jsonify, redirect, render_template, request, session, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.wrappers import Response as BaseResponse
+
+from services.web.api_models import Me, reply
+from shared.accounts import AccountStore, Role
+from shared.config import Settings
+from shared.token import session_key, token_matches
+
+log = logging.getLogger(__name__)
+
+WHO = "facestream.who"
+"""The WSGI environ key the access log reads who was let in from (services/web/server.py)."""
+OPEN_PATHS = ("/healthz", "/login", "/static/", "/favicon.ico")
+ADMIN_ONLY_READS = ("/api/users", "/users", "/api/token")
+"""Reads that are for admins: accounts, and the token check (programs holding the token)."""
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+LOGIN_LIMIT = "5 per minute; 20 per hour"
+LOGIN_BACKOFF = "3 per hour"
+"""An address that hits the login limit this often is refused logins for the rest of the hour."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a request comes from: an account, the API token, or anyone (AUTH=off)."""
+
+    name: str
+    role: Role
+    via: Literal["session", "token", "open"]
+
+
+def needed_role(method: str, path: str) -> Role | None:
+    """The role a request needs: None for the open paths, 'viewer' to read, 'admin' for the rest.
+
+    Photos are biometric exports, so they are an admin's, like every change; a
+    viewer may still change their own password and log out.
+    """
+    if path.startswith(OPEN_PATHS):
+        return None
+    if path in ("/logout", "/api/me/password"):
+        return "viewer"
+    if method in SAFE_METHODS:
+        is_photo = path.startswith("/api/people/") and "/photos/" in path
+        return "admin" if is_photo or path.startswith(ADMIN_ONLY_READS) else "viewer"
+    return "admin"
+
+
+def wants_json(path: str) -> bool:
+    """Programs (the API, the streams, metrics) get JSON errors; people get pages (the API's docs are one)."""
+    return path.startswith(("/api/", "/stream/", "/metrics")) and path != "/api/docs"
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site only (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else "/"
+
+
+def current() -> Identity | None:
+    """Who the current request comes from (set by the guard before any view runs)."""
+    return g.get("who")
+
+
+def install_auth(app: Flask, settings: Settings, token: str) -> None:
+    """Sessions, CSRF, the login rate limit, the guard in front of every view, and the login and logout pages."""
+    app.secret_key = session_key(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.tls_cert is not None,
+        SESSION_COOKIE_NAME="facestream_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked by the guard, for cookie-authenticated writes only
+        WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session
+        WTF_CSRF_SSL_STRICT=False,  # the Host check and SameSite cookies already stop cross-site posts
+    )
+    csrf = CSRFProtect(app)
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", meta_limits=[LOGIN_BACKOFF])
+    accounts = AccountStore(settings.data_dir)
+
+    def identify() -> Identity | None:
+        if not settings.auth:
+            return Identity("anyone", "admin", "open")
+        header = request.headers.get("Authorization")
+        if header and token_matches(token, header):
+            return Identity("api-token", "admin", "token")
+        name = session.get("user")
+        account = accounts.get(name) if isinstance(name, str) else None
+        return Identity(account.name, account.role, "session") if account else None
+
+    @app.before_request
+    def guard() -> BaseResponse | tuple[Response, int] | None:
+        who = g.who = identify()
+        if who is not None:
+            request.environ[WHO] = who.name
+        role = needed_role(request.method, request.path)
+        if role is None:
+            return None
+        if who is None:
+            if wants_json(request.path):
+                response = jsonify(error="log in, or send the API token: 'Authorization: Bearer <token>'")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="facestream"'
+                return response, 401
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if role == "admin" and who.role != "admin":
+            return jsonify(error=f"{who.name} is a viewer: this needs an admin"), 403
+        if who.via == "session" and request.method not in SAFE_METHODS:
+            csrf.protect()
+        return None
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error: CSRFError) -> tuple[Response, int]:
+        return jsonify(error=f"refused: {error.description} (reload the page)"), 400
+
+    pages = Blueprint("auth", __name__)
+
+    @pages.route("/login", methods=["GET", "POST"])
+    @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+    def login() -> BaseResponse | str | tuple[str, int]:
+        target = safe_next(request.values.get("next"))
+        if request.method == "GET":
+            return render_template("login.html", next=target, error=None)
+        csrf.protect()
+        account = accounts.verify(request.form.get("name", ""), request.form.get("password", ""))
+        if account is None:
+            log.warning("failed login for %r from %s", request.form.get("name", "")[:32], request.remote_addr)
+            return render_template("login.html", next=target, error="Wrong name or password."), 401
+        session.clear()
+        session.permanent = True
+        session["user"] = account.name
+        log.info("%s logged in from %s", account.name, request.remote_addr)
+        return redirect(target)
+
+    @pages.get("/api/me")
+    def me() -> tuple[Response, int]:
+        who = current()
+        assert who is not None  # the guard let only a credential through
+        return reply(Me(name=who.name, role=who.role))
+
+    @pages.post("/logout")
+    def logout() -> BaseResponse:
+        session.clear()
+        return redirect(url_for("auth.login"))
+
+    @app.errorhandler(429)
+    def too_many(error: Exception) -> tuple[Response | str, int]:
+        message = "Too many logins from this address: wait a minute (longer if it goes on) and try again."
+        if wants_json(request.path):
+            return jsonify(error=message), 429
+        return render_template("login.html", next="/", error=message), 429
+
+    app.register_blueprint(pages)
+    app.jinja_env.globals["current_identity"] = current
+    if not settings.auth:
+        log.warning("AUTH is off: anyone who reaches this port sees every camera and every face, and changes them")

@@ -1,0 +1,169 @@
+"""Who may use facestream: accounts with a role, their passwords hashed with Argon2, kept in DATA_DIR/users.json.
+
+Two roles, as in Frigate: ``admin`` may do everything; ``viewer`` may watch the
+streams and read results, cameras and the list of people, but not see, add or
+change anyone's photos or accounts. A handful of accounts on one machine needs
+no database: one JSON file, written whole and atomically (mode 0600), read
+again on every lookup so the web and the accounts CLI never disagree. The
+first start makes ``admin`` with a generated password shown once (or
+``ADMIN_PASSWORD``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from shared.config import Settings
+
+Role = Literal["admin", "viewer"]
+ROLES: tuple[Role, ...] = ("admin", "viewer")
+FIRST_ADMIN = "admin"
+MIN_PASSWORD_LENGTH = 10
+USERS_FILE = "users.json"
+_NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """An account change that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account: its name, role and password hash (never the password)."""
+
+    name: str
+    role: Role
+    password_hash: str
+    created: float
+
+
+def check_name(name: str) -> str:
+    """An account name: 1-32 lower-case letters, digits, '.', '_' or '-'."""
+    cleaned = name.strip().lower()
+    if not 1 <= len(cleaned) <= 32 or not set(cleaned) <= _NAME_CHARACTERS:
+        raise AccountError("an account name is 1-32 lower-case letters, digits, '.', '_' or '-'")
+    return cleaned
+
+
+def check_password(password: str) -> str:
+    """A password long enough to resist guessing."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+class AccountStore:
+    """The accounts file: every change locked (threads and processes) and written whole."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / USERS_FILE
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _read(self) -> dict[str, Account]:
+        try:
+            raw = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        return {entry["name"]: Account(**entry) for entry in raw.get("accounts", [])}
+
+    def _write(self, accounts: dict[str, Account]) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".users-")  # mode 0600
+        with os.fdopen(handle, "w") as out:
+            json.dump({"accounts": [asdict(account) for account in accounts.values()]}, out, indent=1)
+        os.replace(temporary, self.path)
+
+    def accounts(self) -> list[Account]:
+        """Every account, by name."""
+        return sorted(self._read().values(), key=lambda account: account.name)
+
+    def get(self, name: str) -> Account | None:
+        """One account, if it exists."""
+        return self._read().get(name.strip().lower())
+
+    def add(self, name: str, role: Role, password: str) -> Account:
+        """Make an account; AccountError if the name is taken or bad, the role unknown, the password short."""
+        if role not in ROLES:
+            raise AccountError(f"a role is one of {', '.join(ROLES)}")
+        name, password = check_name(name), check_password(password)
+        with self._locked():
+            accounts = self._read()
+            if name in accounts:
+                raise AccountError(f"an account named {name!r} exists already")
+            accounts[name] = Account(name, role, _hasher.hash(password), time.time())
+            self._write(accounts)
+            return accounts[name]
+
+    def set_password(self, name: str, password: str) -> None:
+        """Give an account a new password."""
+        password = check_password(password)
+        with self._locked():
+            accounts = self._read()
+            account = accounts.get(check_name(name))
+            if account is None:
+                raise AccountError(f"no account named {name!r}")
+            accounts[account.name] = Account(account.name, account.role, _hasher.hash(password), account.created)
+            self._write(accounts)
+
+    def remove(self, name: str) -> None:
+        """Delete an account; the last admin cannot be deleted (nobody could manage the rest)."""
+        with self._locked():
+            accounts = self._read()
+            account = accounts.get(check_name(name))
+            if account is None:
+                raise AccountError(f"no account named {name!r}")
+            admins = [other for other in accounts.values() if other.role == "admin"]
+            if account.role == "admin" and len(admins) == 1:
+                raise AccountError("the last admin cannot be removed")
+            del accounts[account.name]
+            self._write(accounts)
+
+    def verify(self, name: str, password: str) -> Account | None:
+        """The account if the password is its own, else None (a wrong name costs as long as a wrong password)."""
+        account = self.get(name)
+        try:
+            _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return account
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def ensure_first_admin(settings: Settings) -> str | None:
+    """Make the first admin if there is no account; the generated password, to show once (None if given or not made)."""
+    store = AccountStore(settings.data_dir)
+    if store.accounts():
+        return None
+    password = settings.admin_password or secrets.token_urlsafe(12)
+    try:
+        store.add(FIRST_ADMIN, "admin", password)
+    except AccountError:
+        if store.get(FIRST_ADMIN) is not None:  # another process made it first
+            return None
+        raise
+    return None if settings.admin_password else password
