@@ -75,6 +75,41 @@ class Me(ApiModel):
     role: Literal["admin", "viewer"] = Field(description="admin: everything; viewer: watch and read")
 
 
+class TokenRequest(ApiModel):
+    """The body that makes a named token."""
+
+    name: str = Field(description="What the token is for: 1-32 lower-case letters, digits, '.', '_' or '-'")
+    scope: Literal["view", "write"] = Field(description="view: streams and reads; write: also changes people")
+
+
+class TokenInfo(ApiModel):
+    """A named token as listed: never the token itself."""
+
+    name: str = Field(description="Its name")
+    scope: Literal["view", "write"] = Field(description="What it may do")
+    created: float = Field(description="When it was made, Unix seconds")
+
+
+class TokenList(ApiModel):
+    """Every named token."""
+
+    tokens: list[TokenInfo] = Field(description="The named tokens, by name")
+
+
+class TokenMade(ApiModel):
+    """A new token: shown this once."""
+
+    name: str = Field(description="Its name")
+    scope: Literal["view", "write"] = Field(description="What it may do")
+    token: str = Field(description="The token: send it as 'Authorization: Bearer', or ?token= on a stream URL")
+
+
+class TokenRevoked(ApiModel):
+    """A token that no longer works."""
+
+    revoked: str = Field(description="The revoked token's name")
+
+
 class TokenCheck(ApiModel):
     """The answer to a right token."""
 

@@ -16,6 +16,7 @@ from services.web.metrics import WebMetrics
 from services.web.openapi import spec
 from services.web.people_api import create_people_api
 from services.web.state import CameraView, Hub
+from services.web.tokens_api import create_tokens_api
 from shared.config import Settings, load_config
 from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.redact import mask_uri
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     install_guards(app, settings)
     install_auth(app, settings, api_token(settings))
     app.register_blueprint(create_people_api(settings))
+    app.register_blueprint(create_tokens_api(settings))
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     metrics = WebMetrics(hub)
     app.extensions["facestream.hub"] = hub

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from services.web.api_models import Me, reply
 from shared.accounts import AccountStore, Role
+from shared.api_tokens import ROLE_OF_SCOPE, TokenStore
 from shared.config import Settings
 from shared.token import session_key, token_matches
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 WHO = "facestream.who"
 """The WSGI environ key the access log reads who was let in from (services/web/server.py)."""
 OPEN_PATHS = ("/healthz", "/login", "/static/", "/favicon.ico")
-ADMIN_ONLY_READS = ("/api/users", "/users", "/api/token")
+ADMIN_ONLY_READS = ("/api/users", "/users", "/api/token")  # /api/token also covers /api/tokens
 """Reads that are for admins: accounts, and the token check (programs holding the token)."""
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOGIN_LIMIT = "5 per minute; 20 per hour"
@@ -105,13 +106,26 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
     csrf = CSRFProtect(app)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", meta_limits=[LOGIN_BACKOFF])
     accounts = AccountStore(settings.data_dir)
+    named_tokens = TokenStore(settings.data_dir)
+
+    def presented_token() -> str | None:
+        """A bearer token, or for a stream a ``?token=`` (an <img> on a wall display cannot send a header)."""
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return header[len("Bearer ") :].strip() or None
+        if request.path.startswith("/stream/") and request.method in SAFE_METHODS:
+            return request.args.get("token") or None
+        return None
 
     def identify() -> Identity | None:
         if not settings.auth:
             return Identity("anyone", "admin", "open")
-        header = request.headers.get("Authorization")
-        if header and token_matches(token, header):
-            return Identity("api-token", "admin", "token")
+        presented = presented_token()
+        if presented is not None:
+            if token_matches(token, f"Bearer {presented}"):
+                return Identity("api-token", "admin", "token")
+            named = named_tokens.find(presented)
+            return Identity(f"token:{named.name}", ROLE_OF_SCOPE[named.scope], "token") if named else None
         name = session.get("user")
         account = accounts.get(name) if isinstance(name, str) else None
         return Identity(account.name, account.role, "session") if account else None

@@ -25,6 +25,10 @@ from services.web.api_models import (
     Recognition,
     RenameRequest,
     TokenCheck,
+    TokenList,
+    TokenMade,
+    TokenRequest,
+    TokenRevoked,
     UploadReport,
 )
 from shared.bus.schema import Result
@@ -39,7 +43,7 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"login": []}]
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "name": {
         "schema": {"type": "string", "maxLength": 64},
-        "description": "The person's name: letters (any script), digits, spaces, . ' - _",
+        "description": "A person's name (letters of any script, digits, spaces, . ' - _), or a token's name",
     },
     "photo_id": {"schema": {"type": "string"}, "description": "A photo's id, as listed in photo_ids"},
     "camera": {"schema": {"type": "string"}, "description": "A camera's id, as listed by /api/cameras"},
@@ -93,6 +97,26 @@ OPERATIONS = [
         "get",
         "Who the credential sent (login or token) belongs to, and its role",
         {200: Answer("The account", Me), 401: WRONG},
+    ),
+    Operation(
+        "/api/tokens",
+        "get",
+        "Named API tokens (admins): names and scopes, never the tokens",
+        {200: Answer("The tokens", TokenList), 401: WRONG, 403: WRONG},
+    ),
+    Operation(
+        "/api/tokens",
+        "post",
+        "Make a named token with a scope (view: streams and reads, also as ?token= on a stream; write: also "
+        "changes); the answer shows it this once",
+        {201: Answer("The new token", TokenMade), 400: WRONG, 401: WRONG, 403: WRONG},
+        body=TokenRequest,
+    ),
+    Operation(
+        "/api/tokens/{name}",
+        "delete",
+        "Revoke a named token: it stops working at once",
+        {200: Answer("Revoked", TokenRevoked), 401: WRONG, 403: WRONG, 404: WRONG},
     ),
     Operation(
         "/api/token",

@@ -110,3 +110,27 @@ def test_auth_off_lets_anyone_in(tmp_path: Path) -> None:
     client = make_app(tmp_path, auth=False).test_client()
     assert client.get("/api/cameras", headers=HOST).status_code == 200
     assert client.get("/api/me", headers=HOST).get_json()["role"] == "admin"
+
+
+def test_named_tokens_are_shown_once_scoped_and_revocable(app: Flask, tmp_path: Path) -> None:
+    admin = {**HOST, "Authorization": f"Bearer {TOKEN}"}
+    client = app.test_client()
+    made = client.post("/api/tokens", json={"name": "wall", "scope": "view"}, headers=admin)
+    assert made.status_code == 201
+    view_token = made.get_json()["token"]
+    assert view_token not in (tmp_path / "api-tokens.json").read_text(), "only its digest is kept"
+    assert client.get("/api/tokens", headers=admin).get_json()["tokens"][0]["name"] == "wall"
+
+    as_view = {**HOST, "Authorization": f"Bearer {view_token}"}
+    assert client.get("/api/me", headers=as_view).get_json() == {"name": "token:wall", "role": "viewer"}
+    assert client.delete("/api/people/Ada", headers=as_view).status_code == 403
+    assert client.get("/api/tokens", headers=as_view).status_code == 403
+    # A wall display's <img> cannot send a header: a stream takes the token from the query (nothing else does).
+    assert client.get(f"/stream/door.mjpg?token={view_token}", headers=HOST).status_code == 404  # past the guard
+    assert client.get(f"/api/cameras?token={view_token}", headers=HOST).status_code == 401
+
+    assert client.delete("/api/tokens/wall", headers=admin).status_code == 200
+    assert client.get("/api/me", headers=as_view).status_code == 401
+    assert client.post("/api/tokens", json={"name": "x", "scope": "root"}, headers=admin).status_code == 400
+    writer = client.post("/api/tokens", json={"name": "importer", "scope": "write"}, headers=admin).get_json()["token"]
+    assert client.delete("/api/people/Ada", headers={**HOST, "Authorization": f"Bearer {writer}"}).status_code == 404
