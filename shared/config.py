@@ -200,6 +200,13 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         168.0, gt=0.0, le=24 * 365, description="How long a login lasts without being used (hours)."
     )
+    blur: Literal["none", "unknown", "all"] = Field(
+        "none",
+        description=(
+            "Faces viewers get pixelated: 'unknown' (strangers), 'all', or 'none'. Recognition sees the raw "
+            "frames; an admin may ask for a stream unblurred with ?blur=0."
+        ),
+    )
     api_token_file: Path | None = Field(
         None, description="Read API_TOKEN from this file, so it never sits on a command line or in the environment."
     )

@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.web import mjpeg
 from services.web.api_models import CameraList, CameraSummary, ErrorBody, reply
-from services.web.auth import install_auth
+from services.web.auth import current, install_auth
 from services.web.guards import install_guards
 from services.web.listener import BusListener
 from services.web.metrics import WebMetrics
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
             abort(404, description=f"no camera named {camera!r}")
         return view
 
+    @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(400)
     @app.errorhandler(405)
@@ -87,8 +88,12 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     def stream(camera: str) -> Response:
         view = view_or_404(camera)
         with_overlay = request.args.get("overlay", "1") not in ("0", "false", "no")
+        unblurred = request.args.get("blur", "1") in ("0", "false", "no")
+        who = current()
+        if unblurred and (who is None or who.role != "admin"):
+            abort(403, description="only an admin may watch a stream unblurred (?blur=0)")
         response = Response(
-            mjpeg.stream(view, with_overlay, metrics),
+            mjpeg.stream(view, with_overlay, "none" if unblurred else settings.blur, metrics),
             mimetype=f"multipart/x-mixed-replace; boundary={mjpeg.BOUNDARY}",
         )
         response.headers["Cache-Control"] = "no-cache, no-store"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from services.web import overlay
 from services.web.metrics import WebMetrics
+from services.web.overlay import Blur
 from services.web.state import CameraView
 
 BOUNDARY = "frame"
@@ -25,7 +26,7 @@ def part(jpeg: bytes, frame_id: int, capture_ts: float) -> bytes:
     return head + jpeg + b"\r\n"
 
 
-def stream(view: CameraView, with_overlay: bool, metrics: WebMetrics) -> Iterator[bytes]:
+def stream(view: CameraView, boxes: bool, blur: Blur, metrics: WebMetrics) -> Iterator[bytes]:
     """Every new frame of the camera as it comes; a "no signal" card when none comes."""
     view.add_viewer(1)
     metrics.viewers.labels(view.name).inc()
@@ -42,7 +43,7 @@ def stream(view: CameraView, with_overlay: bool, metrics: WebMetrics) -> Iterato
                 if packet is None:
                     continue
             last_seq = packet.seq
-            jpeg = view.overlay_jpeg(packet) if with_overlay else packet.jpeg
+            jpeg = view.frame_jpeg(packet, boxes, blur)
             frames_streamed.inc()
             yield part(jpeg, packet.header.frame_id, packet.header.ts)
     finally:

@@ -7,6 +7,7 @@ draw the same thing.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -18,6 +19,12 @@ from shared.bus.schema import UNKNOWN
 KNOWN_COLOUR = (80, 200, 60)  # BGR green
 UNKNOWN_COLOUR = (40, 40, 230)  # BGR red
 JPEG_QUALITY = 80
+BLUR_BLOCKS = 8
+"""A hidden face becomes this many flat blocks across (and down)."""
+BLUR_MARGIN = 0.2
+"""A hidden face's box is widened by this much of its size on each side: the detector's box is tight."""
+
+Blur = Literal["none", "unknown", "all"]
 
 
 def label_text(face: schema.Face) -> str:
@@ -54,14 +61,46 @@ def draw_faces(frame: np.ndarray, faces: list[schema.Face]) -> np.ndarray:
     return frame
 
 
-def render(jpeg: bytes, faces: list[schema.Face]) -> bytes:
-    """The frame with its faces drawn, as JPEG; the original bytes when there is nothing to draw."""
-    if not faces:
+def blurred(face: schema.Face, blur: Blur) -> bool:
+    """Whether this face is hidden from viewers under the BLUR setting."""
+    return blur == "all" or (blur == "unknown" and face.name == UNKNOWN)
+
+
+def pixelate_faces(frame: np.ndarray, faces: list[schema.Face]) -> np.ndarray:
+    """Hide each face, in place: its box (widened: hair, ears) cut into about 8x8 flat blocks; return the frame.
+
+    Blocks, not a Gaussian blur: a face blurred lightly can be sharpened back, one in 64 flat tiles cannot.
+    """
+    height, width = frame.shape[:2]
+    for face in faces:
+        top, right, bottom, left = to_pixels(face.box, width, height)
+        margin_x, margin_y = (right - left) * BLUR_MARGIN, (bottom - top) * BLUR_MARGIN
+        top, bottom = max(0, int(top - margin_y)), min(height, int(bottom + margin_y))
+        left, right = max(0, int(left - margin_x)), min(width, int(right + margin_x))
+        if bottom - top < 2 or right - left < 2:
+            continue
+        region = frame[top:bottom, left:right]
+        tiny = cv2.resize(region, (BLUR_BLOCKS, BLUR_BLOCKS), interpolation=cv2.INTER_AREA)
+        frame[top:bottom, left:right] = cv2.resize(tiny, (right - left, bottom - top), interpolation=cv2.INTER_NEAREST)
+    return frame
+
+
+def render(jpeg: bytes, faces: list[schema.Face], boxes: bool = True, blur: Blur = "none") -> bytes:
+    """The frame as JPEG with the faces the BLUR setting hides pixelated and (``boxes``) every face drawn.
+
+    The original bytes when there is nothing to change. Blurring hides the faces
+    the workers found (moved to this frame by their motion); a face not found is not hidden.
+    """
+    hidden = [face for face in faces if blurred(face, blur)]
+    if not hidden and not (boxes and faces):
         return jpeg
     frame = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
     if frame is None:
         return jpeg
-    ok, encoded = cv2.imencode(".jpg", draw_faces(frame, faces), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    pixelate_faces(frame, hidden)
+    if boxes:
+        draw_faces(frame, faces)
+    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     return encoded.tobytes() if ok else jpeg
 
 

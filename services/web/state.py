@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from services.web import overlay
+from services.web.overlay import Blur
 from shared.boxes import moved
 from shared.bus import schema
 
@@ -45,7 +46,7 @@ class CameraView:
         self._status: schema.Status | None = None
         self._status_at = 0.0
         self._render_lock = threading.Lock()
-        self._rendered: tuple[int, bytes] | None = None
+        self._rendered: dict[tuple[bool, Blur], tuple[int, bytes]] = {}
         self.viewers = 0
 
     # Writers: the bus thread.
@@ -115,13 +116,18 @@ class CameraView:
             return []
         return [face.model_copy(update={"box": moved(face.box, face.motion, age)}) for face in result.faces]
 
-    def overlay_jpeg(self, packet: Packet) -> bytes:
-        """The frame with boxes drawn, rendered once per frame however many viewers ask."""
+    def frame_jpeg(self, packet: Packet, boxes: bool, blur: Blur) -> bytes:
+        """The frame as a viewer gets it (boxes drawn or not, faces blurred or not), rendered once per frame
+        and kind however many viewers ask; the camera's own bytes when there is nothing to change."""
+        if not boxes and blur == "none":
+            return packet.jpeg
+        kind = (boxes, blur)
         with self._render_lock:
-            if self._rendered is not None and self._rendered[0] == packet.seq:
-                return self._rendered[1]
-            rendered = overlay.render(packet.jpeg, self.faces_for(packet))
-            self._rendered = (packet.seq, rendered)
+            done = self._rendered.get(kind)
+            if done is not None and done[0] == packet.seq:
+                return done[1]
+            rendered = overlay.render(packet.jpeg, self.faces_for(packet), boxes=boxes, blur=blur)
+            self._rendered[kind] = (packet.seq, rendered)
             return rendered
 
     def add_viewer(self, delta: int) -> None:

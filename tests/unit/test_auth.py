@@ -19,7 +19,8 @@ HOST = {"Host": "127.0.0.1:8080"}
 
 
 def make_app(folder: Path, **settings: object) -> Flask:
-    loaded = load_config(source="none", data_dir=folder, faces_dir=folder / "faces", api_token=TOKEN, **settings)
+    settings = {"source": "none", **settings}
+    loaded = load_config(data_dir=folder, faces_dir=folder / "faces", api_token=TOKEN, **settings)
     store = AccountStore(folder)
     store.add("boss", "admin", "boss password 1")
     store.add("guest", "viewer", "guest password 1")
@@ -134,3 +135,17 @@ def test_named_tokens_are_shown_once_scoped_and_revocable(app: Flask, tmp_path: 
     assert client.post("/api/tokens", json={"name": "x", "scope": "root"}, headers=admin).status_code == 400
     writer = client.post("/api/tokens", json={"name": "importer", "scope": "write"}, headers=admin).get_json()["token"]
     assert client.delete("/api/people/Ada", headers={**HOST, "Authorization": f"Bearer {writer}"}).status_code == 404
+
+
+def test_only_an_admin_may_watch_a_stream_unblurred(tmp_path: Path) -> None:
+    app = make_app(tmp_path, source="door=rtsp://127.0.0.1:9/none", blur="unknown")
+    client = app.test_client()
+    assert log_in(client, "guest", "guest password 1") == 302
+    refused = client.get("/stream/door.mjpg?blur=0", headers=HOST)
+    assert refused.status_code == 403 and "admin" in refused.get_json()["error"]
+    allowed = client.get("/stream/door.mjpg", headers=HOST)
+    assert allowed.status_code == 200
+    allowed.close()
+    admin = client.get("/stream/door.mjpg?blur=0", headers={**HOST, "Authorization": f"Bearer {TOKEN}"})
+    assert admin.status_code == 200
+    admin.close()

@@ -7,6 +7,7 @@ from unittest import mock
 
 import cv2
 import numpy as np
+import pytest
 
 from services.web import overlay
 from services.web.state import CameraView
@@ -61,7 +62,7 @@ def test_each_frame_is_drawn_once_for_every_viewer() -> None:
     view.put_result(_result(100.0))
     packet = view.wait_newer(-1, 0.1)
     with mock.patch.object(overlay, "render", wraps=overlay.render) as render:
-        drawn = {view.overlay_jpeg(packet) for _ in range(20)}
+        drawn = {view.frame_jpeg(packet, boxes=True, blur="none") for _ in range(20)}
     assert render.call_count == 1 and len(drawn) == 1 and drawn != {packet.jpeg}
 
 
@@ -77,3 +78,28 @@ def test_a_late_result_never_replaces_a_newer_one() -> None:
     view.put_result(_result(100.0))
     view.put_result(_result(99.5))
     assert view.latest_result().capture_ts == 100.0
+
+
+def _textured_frame() -> tuple[np.ndarray, bytes]:
+    rng = np.random.default_rng(4)
+    frame = rng.integers(0, 255, size=(360, 640, 3), dtype=np.uint8)
+    return frame, cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
+
+
+def _sharpness(image: np.ndarray) -> float:
+    return float(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+
+@pytest.mark.parametrize(("blur", "hidden"), [("unknown", {"Unknown"}), ("all", {"Unknown", "Ada"}), ("none", set())])
+def test_blur_hides_the_faces_the_setting_names_and_nothing_else(blur: str, hidden: set[str]) -> None:
+    _, jpeg = _textured_frame()
+    stranger = schema.Face(box=(0.1, 0.2, 0.2, 0.3), name="Unknown", confidence=90.0)
+    ada = schema.Face(box=(0.6, 0.2, 0.2, 0.3), name="Ada", confidence=90.0)
+    out = cv2.imdecode(np.frombuffer(overlay.render(jpeg, [stranger, ada], boxes=False, blur=blur), np.uint8), 1)
+    original = cv2.imdecode(np.frombuffer(jpeg, np.uint8), 1)
+    regions = {"Unknown": (slice(100, 160), slice(90, 170)), "Ada": (slice(100, 160), slice(410, 490))}
+    for name, (rows, columns) in regions.items():
+        flattened = _sharpness(out[rows, columns]) < 0.2 * _sharpness(original[rows, columns])
+        assert flattened == (name in hidden), (blur, name)
+    corner = (slice(300, 360), slice(0, 60))  # no face there: untouched whatever the setting
+    assert _sharpness(out[corner]) > 0.8 * _sharpness(original[corner])
