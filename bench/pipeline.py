@@ -375,7 +375,12 @@ def run_ours(
     folder.mkdir()
     source = ",".join(f"{name}={clip}" for name in camera_names(cameras))
     pipeline = Pipeline.configure(
-        folder, source=source, faces_dir=str(common.REFERENCE), api_token=common.BENCH_TOKEN, **settings
+        folder,
+        source=source,
+        faces_dir=str(common.REFERENCE),
+        api_token=common.BENCH_TOKEN,
+        max_streams_per_client="1000",  # every simulated viewer comes from 127.0.0.1
+        **settings,
     )
     recorder = common.BusRecorder(pipeline.bus_port)
     recorder.start()

@@ -201,7 +201,8 @@ def run_scene(
             extra: dict[str, Any] = {}
             if mode.small_faces:
                 sweep = sweeps[mode.label].next_tile(CAMERA, scene.width, scene.height, capture_ts)
-                extra = {"motion": regions, "sweep": sweep}
+                motion = regions if sweeps[mode.label].motion_due(CAMERA, capture_ts) else None
+                extra = {"motion": motion, "sweep": sweep}
             hints = mode.tracker.hints(capture_ts)
             started = time.process_time()
             try:

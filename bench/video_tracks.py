@@ -124,6 +124,7 @@ def run_tracks(frames, gallery: Gallery, settings: Settings) -> tuple[dict[int, 
     started = time.perf_counter()
     for capture_ts, jpeg, motion, (width, height) in frames:
         sweep = sweeps.next_tile("clip", width, height, capture_ts)
+        motion = motion if sweeps.motion_due("clip", capture_ts) else None
         try:
             analysis = analyze(jpeg, gallery, settings, tracker.hints(capture_ts), motion, sweep)
         except CorruptFrame:

@@ -85,14 +85,13 @@ class Settings(BaseSettings):
     min_detect_width: int = Field(
         320, ge=32, le=8192, description="Whole-frame pass: never detect on a copy narrower than this (px)."
     )
-    min_face_px: int = Field(
-        40,
-        ge=0,
-        le=400,
+    min_face_px: int | Literal["auto"] = Field(
+        "auto",
         description=(
             "Smallest face to find, in pixels of the source frame. Faces smaller than the whole-frame pass sees "
             "(SCALE, MIN_DETECT_WIDTH, UPSAMPLE) are searched at full resolution where something moves, where a "
-            "face was, and in a slow sweep of the frame. 0 turns that search off."
+            "face was, and in a slow sweep of the frame. 'auto': 40 on frames 720 px tall or more, and on "
+            "smaller frames the whole-frame pass alone; 0 turns the search off."
         ),
     )
     upsample: int = Field(
@@ -176,6 +175,9 @@ class Settings(BaseSettings):
     )
     worker_silence_s: float = Field(
         3.0, gt=0.0, description="A worker silent this long is taken for dead by the dispatcher (s)."
+    )
+    max_streams_per_client: int = Field(
+        8, ge=1, le=10_000, description="Live streams one client address may hold at once (each holds a thread)."
     )
     web_threads: int = Field(128, ge=4, le=4096, description="Web server threads: each viewer's stream holds one.")
     api_token: str | None = Field(

@@ -116,7 +116,9 @@ class Dispatcher:
         header = assignment.frame.header
         hints = self.tracker(header.camera).hints(header.ts)
         sweep = self.sweeps.next_tile(header.camera, header.width, header.height, header.ts)
-        body = schema.pack(schema.WorkMessage(seq=assignment.seq, tracks=hints, sweep=sweep))
+        search_motion = self.sweeps.motion_due(header.camera, header.ts)
+        work = schema.WorkMessage(seq=assignment.seq, tracks=hints, sweep=sweep, search_motion=search_motion)
+        body = schema.pack(work)
         try:
             self._workers.send_multipart([assignment.worker, schema.WORK, body, *assignment.frame.parts], copy=False)
         except zmq.ZMQError as error:  # EHOSTUNREACH: the worker went away

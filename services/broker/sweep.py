@@ -12,8 +12,15 @@ from __future__ import annotations
 
 from shared.boxes import NormBox
 from shared.config import Settings
-from shared.faces.regions import detection_scale, fine_pass_needed, sweep_tile
+from shared.faces.regions import detection_scale, fine_pass_needed, smallest_face_wanted, sweep_tile
 
+ON_TIME = 0.9
+"""A frame this close to its interval counts as on time: at 5 analysed frames a second, 0.2 s apart give or take
+a rounding, every frame is due, not every other one."""
+MOTION_INTERVAL_S = 0.2
+"""Where a camera's frame moved is searched for small faces at most five times a second: a newcomer is found
+within 0.2 s, and a fast camera (30 analysed frames a second) pays for five searches, not thirty. Tracked
+faces are searched on every frame, so their boxes never flicker."""
 SWEEP_INTERVAL_S = 0.5
 """At most two sweep tiles a second per camera (~45 ms each): 720p is swept in 8 s, 1080p in 18 s, 4K in 72 s."""
 
@@ -25,6 +32,15 @@ class Sweeps:
         self._settings = settings
         self._next: dict[str, int] = {}
         self._last_ts: dict[str, float] = {}
+        self._motion_ts: dict[str, float] = {}
+
+    def motion_due(self, camera: str, capture_ts: float) -> bool:
+        """Whether this frame's motion regions are searched (at most once per MOTION_INTERVAL_S of capture time)."""
+        last = self._motion_ts.get(camera)
+        if last is not None and 0 <= capture_ts - last < MOTION_INTERVAL_S * ON_TIME:
+            return False
+        self._motion_ts[camera] = capture_ts
+        return True
 
     def next_tile(self, camera: str, width: int, height: int, capture_ts: float) -> NormBox | None:
         """The tile a frame of this camera captured at ``capture_ts`` searches, if one is due.
@@ -34,12 +50,13 @@ class Sweeps:
         """
         settings = self._settings
         coarse = detection_scale(width, settings.scale, settings.min_detect_width)
-        if not fine_pass_needed(settings.min_face_px, coarse, settings.upsample):
+        min_face = smallest_face_wanted(settings.min_face_px, height)
+        if not fine_pass_needed(min_face, coarse, settings.upsample):
             return None
         last = self._last_ts.get(camera)
-        if last is not None and 0 <= capture_ts - last < SWEEP_INTERVAL_S:
+        if last is not None and 0 <= capture_ts - last < SWEEP_INTERVAL_S * ON_TIME:
             return None
         self._last_ts[camera] = capture_ts
         index = self._next.get(camera, 0)
         self._next[camera] = index + 1
-        return sweep_tile(index, width, height, settings.min_face_px)
+        return sweep_tile(index, width, height, min_face)

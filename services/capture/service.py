@@ -17,6 +17,7 @@ from services.capture.source import Backoff, FrameSource
 from shared.bus import schema
 from shared.bus.sockets import Publisher
 from shared.config import Camera, Settings
+from shared.faces.regions import smallest_face_wanted
 from shared.log import setup_logging
 from shared.redact import mask_uri
 
@@ -64,7 +65,8 @@ class CaptureService:
 
     def _publish(self, frame: np.ndarray) -> None:
         captured_at = time.time()
-        motion = self.motion.regions(frame) if self.settings.min_face_px > 0 else None
+        wanted = smallest_face_wanted(self.settings.min_face_px, frame.shape[0]) > 0
+        motion = self.motion.regions(frame) if wanted else None
         ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.settings.jpeg_quality])
         if not ok:
             self.log.warning("JPEG encoding failed for frame %d; skipped", self.frame_id)

@@ -29,6 +29,7 @@ from shared.faces.regions import (
     fine_pass_needed,
     fine_scale,
     shifted,
+    smallest_face_wanted,
 )
 
 
@@ -65,12 +66,13 @@ def find_all_faces(
     height, width = frame.shape[:2]
     factor = detection_scale(width, settings.scale, settings.min_detect_width)
     boxes = find_faces(frame, factor, settings.upsample, settings.detector, bgr=True)
-    if not fine_pass_needed(settings.min_face_px, factor, settings.upsample):
+    min_face = smallest_face_wanted(settings.min_face_px, height)
+    if not fine_pass_needed(min_face, factor, settings.upsample):
         return boxes
-    scale = fine_scale(settings.min_face_px)
+    scale = fine_scale(min_face)
     fine: list[PixelBox] = []
     coarse_face = coarse_smallest_face(factor, settings.upsample)
-    for crop in fine_crops(width, height, settings.min_face_px, tracked, sweep, motion or [], coarse_face):
+    for crop in fine_crops(width, height, min_face, tracked, sweep, motion or [], coarse_face):
         top, right, bottom, left = crop
         found = find_faces(frame[top:bottom, left:right], scale.factor, scale.upsample, "hog", bgr=True)
         fine.extend(shifted(box, crop) for box in found)

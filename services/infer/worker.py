@@ -120,7 +120,8 @@ class Worker:
         gallery: Gallery,
     ) -> None:
         try:
-            analysis = analyze(jpeg, gallery, self.settings, work.tracks, header.motion, work.sweep)
+            motion = header.motion if work.search_motion else None
+            analysis = analyze(jpeg, gallery, self.settings, work.tracks, motion, work.sweep)
         except CorruptFrame as error:
             self.bad.warning("skipped corrupt frame", f"{header.camera} frame {header.frame_id}: {error}")
             return

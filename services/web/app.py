@@ -16,6 +16,7 @@ from services.web.metrics import WebMetrics
 from services.web.openapi import spec
 from services.web.people_api import create_people_api
 from services.web.state import CameraView, Hub
+from services.web.stream_slots import StreamSlots
 from services.web.tokens_api import create_tokens_api
 from shared.config import Settings, load_config
 from shared.faces.matcher import PHOTOS_REFERENCE
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app.register_blueprint(create_tokens_api(settings))
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     metrics = WebMetrics(hub)
+    slots = StreamSlots(settings.max_streams_per_client)
     app.extensions["facestream.hub"] = hub
     if start_listener:
         listener = BusListener(settings, hub, metrics)
@@ -92,10 +94,14 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         who = current()
         if unblurred and (who is None or who.role != "admin"):
             abort(403, description="only an admin may watch a stream unblurred (?blur=0)")
+        client = request.remote_addr or "-"
+        if not slots.take(client):
+            abort(429, description=f"this address holds {slots.per_client} streams already (MAX_STREAMS_PER_CLIENT)")
         response = Response(
             mjpeg.stream(view, with_overlay, "none" if unblurred else settings.blur, metrics),
             mimetype=f"multipart/x-mixed-replace; boundary={mjpeg.BOUNDARY}",
         )
+        response.call_on_close(lambda: slots.give_back(client))  # whether or not a frame was ever sent
         response.headers["Cache-Control"] = "no-cache, no-store"
         response.headers["X-Accel-Buffering"] = "no"
         return response

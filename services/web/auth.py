@@ -26,6 +26,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, redirect, render_templ
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from services.web.api_models import Me, reply
@@ -185,10 +186,10 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
         return redirect(url_for("auth.login"))
 
     @app.errorhandler(429)
-    def too_many(error: Exception) -> tuple[Response | str, int]:
+    def too_many(error: HTTPException) -> tuple[Response | str, int]:
+        if request.path != "/login":
+            return jsonify(error=error.description), 429
         message = "Too many logins from this address: wait a minute (longer if it goes on) and try again."
-        if wants_json(request.path):
-            return jsonify(error=message), 429
         return render_template("login.html", next="/", error=message), 429
 
     app.register_blueprint(pages)

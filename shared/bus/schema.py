@@ -250,6 +250,9 @@ class WorkMessage(Message):
     seq: int = Field(ge=0)
     tracks: list[TrackHint] = []
     sweep: NormBox | None = Field(None, description="This frame's tile of the camera's slow sweep for small faces.")
+    search_motion: bool = Field(
+        True, description="Search the regions where the frame moved for small faces (due a few times a second)."
+    )
 
 
 class Detection(Message):

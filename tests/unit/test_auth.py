@@ -149,3 +149,20 @@ def test_only_an_admin_may_watch_a_stream_unblurred(tmp_path: Path) -> None:
     admin = client.get("/stream/door.mjpg?blur=0", headers={**HOST, "Authorization": f"Bearer {TOKEN}"})
     assert admin.status_code == 200
     admin.close()
+
+
+def test_one_address_holds_only_its_share_of_streams(tmp_path: Path) -> None:
+    app = make_app(tmp_path, source="door=rtsp://127.0.0.1:9/none", max_streams_per_client=2)
+    client = app.test_client()
+    admin = {**HOST, "Authorization": f"Bearer {TOKEN}"}
+    first, second = (client.get("/stream/door.mjpg", headers=admin) for _ in range(2))
+    assert (first.status_code, second.status_code) == (200, 200)
+    third = client.get("/stream/door.mjpg", headers=admin)
+    assert third.status_code == 429 and "MAX_STREAMS_PER_CLIENT" in third.get_json()["error"]
+    other = client.get("/stream/door.mjpg", headers=admin, environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 200, "another address has its own share"
+    first.close()  # a viewer leaving gives its slot back
+    again = client.get("/stream/door.mjpg", headers=admin)
+    assert again.status_code == 200
+    for response in (second, other, again):
+        response.close()

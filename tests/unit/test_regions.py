@@ -87,3 +87,9 @@ def test_motion_around_a_tracked_face_costs_nothing_more() -> None:
     alone = fine_crops(1920, 1080, 40, [face], sweep=None, motion=[])
     with_its_motion = fine_crops(1920, 1080, 40, [face], sweep=None, motion=[(0.505, 0.51, 0.02, 0.03)])
     assert with_its_motion == alone
+
+
+def test_auto_looks_for_small_faces_on_camera_sized_frames_only() -> None:
+    assert regions.smallest_face_wanted("auto", 720) == regions.smallest_face_wanted("auto", 2160) == 40
+    assert regions.smallest_face_wanted("auto", 360) == 0
+    assert regions.smallest_face_wanted(60, 360) == 60 and regions.smallest_face_wanted(0, 1080) == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.broker.sweep import SWEEP_INTERVAL_S, Sweeps
+from services.broker.sweep import MOTION_INTERVAL_S, SWEEP_INTERVAL_S, Sweeps
 from shared.config import load_config
 from shared.faces.regions import sweep_length, sweep_tile
 
@@ -31,3 +31,10 @@ def test_each_camera_has_its_own_place_and_a_looping_file_starts_its_interval_af
 def test_no_sweep_where_the_whole_frame_pass_finds_the_smallest_face_or_the_search_is_off() -> None:
     assert Sweeps(load_config(source="none", min_face_px=80)).next_tile("a", 640, 360, 1.0) is None
     assert Sweeps(load_config(source="none", min_face_px=0)).next_tile("a", 1920, 1080, 1.0) is None
+
+
+def test_motion_is_searched_at_most_every_interval_per_camera() -> None:
+    sweeps = Sweeps(load_config(source="none"))
+    due = [sweeps.motion_due("a", 100.0 + frame / 30) for frame in range(30)]  # one second at 30 fps
+    assert 1 / MOTION_INTERVAL_S - 1 <= sum(due) <= 1 / MOTION_INTERVAL_S + 1 and due[0]
+    assert sweeps.motion_due("b", 100.0), "each camera has its own pace"
