@@ -75,6 +75,19 @@ class Me(ApiModel):
     role: Literal["admin", "viewer"] = Field(description="admin: everything; viewer: watch and read")
 
 
+class PasswordChange(ApiModel):
+    """The body that changes one's own password."""
+
+    current: str = Field(description="The password now")
+    new: str = Field(description="The new password (at least 10 characters)")
+
+
+class PasswordChanged(ApiModel):
+    """A password that was changed."""
+
+    changed: str = Field(description="The account whose password changed")
+
+
 class TokenRequest(ApiModel):
     """The body that makes a named token."""
 

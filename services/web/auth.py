@@ -26,11 +26,12 @@ from flask import Blueprint, Flask, Response, g, jsonify, redirect, render_templ
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from services.web.api_models import Me, reply
-from shared.accounts import AccountStore, Role
+from services.web.api_models import ErrorBody, Me, PasswordChange, PasswordChanged, reply
+from shared.accounts import AccountError, AccountStore, Role
 from shared.api_tokens import ROLE_OF_SCOPE, TokenStore
 from shared.config import Settings
 from shared.token import session_key, token_matches
@@ -179,6 +180,24 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
         who = current()
         assert who is not None  # the guard let only a credential through
         return reply(Me(name=who.name, role=who.role))
+
+    @pages.post("/api/me/password")
+    def change_password() -> tuple[Response, int]:
+        who = current()
+        if who is None or who.via != "session":
+            return reply(ErrorBody(error="only a logged-in account has a password to change"), 400)
+        try:
+            change = PasswordChange.model_validate(request.get_json(silent=True) or {})
+        except ValidationError:
+            return reply(ErrorBody(error='send JSON {"current": "...", "new": "..."}'), 400)
+        if accounts.verify(who.name, change.current) is None:
+            return reply(ErrorBody(error="the current password is wrong"), 403)
+        try:
+            accounts.set_password(who.name, change.new)
+        except AccountError as problem:
+            return reply(ErrorBody(error=str(problem)), 400)
+        log.info("%s changed their password", who.name)
+        return reply(PasswordChanged(changed=who.name))
 
     @pages.post("/logout")
     def logout() -> BaseResponse:

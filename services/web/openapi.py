@@ -18,6 +18,8 @@ from services.web.api_models import (
     CameraList,
     ErrorBody,
     Me,
+    PasswordChange,
+    PasswordChanged,
     PeopleList,
     PersonRemoved,
     PersonSummary,
@@ -97,6 +99,13 @@ OPERATIONS = [
         "get",
         "Who the credential sent (login or token) belongs to, and its role",
         {200: Answer("The account", Me), 401: WRONG},
+    ),
+    Operation(
+        "/api/me/password",
+        "post",
+        "Change one's own password (a login: send the current one, and the page's X-CSRFToken)",
+        {200: Answer("Changed", PasswordChanged), 400: WRONG, 401: WRONG, 403: WRONG},
+        body=PasswordChange,
     ),
     Operation(
         "/api/tokens",

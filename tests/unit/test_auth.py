@@ -166,3 +166,21 @@ def test_one_address_holds_only_its_share_of_streams(tmp_path: Path) -> None:
     assert again.status_code == 200
     for response in (second, other, again):
         response.close()
+
+
+def test_an_account_changes_its_own_password_knowing_the_current_one(app: Flask) -> None:
+    client = app.test_client()
+    assert log_in(client, "guest", "guest password 1") == 302
+    headers = {**HOST, "X-CSRFToken": page_csrf(client)}
+    wrong = client.post(
+        "/api/me/password", json={"current": "not it at all", "new": "a brand new one"}, headers=headers
+    )
+    assert wrong.status_code == 403
+    short = client.post("/api/me/password", json={"current": "guest password 1", "new": "short"}, headers=headers)
+    assert short.status_code == 400
+    done = client.post(
+        "/api/me/password", json={"current": "guest password 1", "new": "a brand new one"}, headers=headers
+    )
+    assert done.status_code == 200
+    fresh = app.test_client()
+    assert log_in(fresh, "guest", "guest password 1") == 401 and log_in(fresh, "guest", "a brand new one") == 302
