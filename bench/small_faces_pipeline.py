@@ -76,12 +76,13 @@ def run(label: str, clip: Path, faces: Path, workdir: Path, window_s: float, min
         workers=str(WORKERS),
         min_face_px=str(min_face_px),
     )
-    pipeline.start()
     try:
+        pipeline.start()
         pipeline.wait_for_workers(WORKERS, timeout_s=120)
         figures = analysed_per_second(pipeline, window_s)
-    finally:
         pipeline.stop()
+    finally:
+        pipeline.kill_leftovers()  # a failed run must leave no process behind
     print(f"  {label}: {figures}", flush=True)
     return figures
 

@@ -31,11 +31,12 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     running = Pipeline.configure(
         workdir, source_file=str(workdir / "source"), api_token_file=str(workdir / "token"), workers="1"
     )
-    running.start()
     try:
+        running.start()
         yield running
-    finally:
         running.stop()
+    finally:
+        running.kill_leftovers()  # a failed start must leave no process behind
 
 
 def _get(pipeline: Pipeline, path: str, host: str | None = None) -> tuple[int, str]:

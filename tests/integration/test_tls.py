@@ -37,11 +37,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pipeline,
     client = ssl.create_default_context()
     authority.configure_trust(client)
     pipeline.tls = client
-    pipeline.start()
     try:
+        pipeline.start()
         yield pipeline, client
-    finally:
         pipeline.stop()
+    finally:
+        pipeline.kill_leftovers()  # a failed start must leave no process behind
 
 
 def test_the_web_answers_over_https_with_the_given_certificate(served: tuple[Pipeline, ssl.SSLContext]) -> None:
