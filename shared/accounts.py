@@ -11,15 +11,10 @@ first start makes ``admin`` with a generated password shown once (or
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import secrets
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.config import Settings
+from shared.json_records import JsonRecords
 
 Role = Literal["admin", "viewer"]
 ROLES: tuple[Role, ...] = ("admin", "viewer")
@@ -68,70 +64,43 @@ def check_password(password: str) -> str:
 
 
 class AccountStore:
-    """The accounts file: every change locked (threads and processes) and written whole."""
+    """The accounts file (DATA_DIR/users.json)."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / USERS_FILE
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _read(self) -> dict[str, Account]:
-        try:
-            raw = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return {}
-        return {entry["name"]: Account(**entry) for entry in raw.get("accounts", [])}
-
-    def _write(self, accounts: dict[str, Account]) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".users-")  # mode 0600
-        with os.fdopen(handle, "w") as out:
-            json.dump({"accounts": [asdict(account) for account in accounts.values()]}, out, indent=1)
-        os.replace(temporary, self.path)
+        self.records = JsonRecords(data_dir / USERS_FILE, "accounts", Account)
+        self.path = self.records.path
 
     def accounts(self) -> list[Account]:
         """Every account, by name."""
-        return sorted(self._read().values(), key=lambda account: account.name)
+        return sorted(self.records.read().values(), key=lambda account: account.name)
 
     def get(self, name: str) -> Account | None:
         """One account, if it exists."""
-        return self._read().get(name.strip().lower())
+        return self.records.read().get(name.strip().lower())
 
     def add(self, name: str, role: Role, password: str) -> Account:
         """Make an account; AccountError if the name is taken or bad, the role unknown, the password short."""
         if role not in ROLES:
             raise AccountError(f"a role is one of {', '.join(ROLES)}")
         name, password = check_name(name), check_password(password)
-        with self._locked():
-            accounts = self._read()
+        with self.records.changing() as accounts:
             if name in accounts:
                 raise AccountError(f"an account named {name!r} exists already")
             accounts[name] = Account(name, role, _hasher.hash(password), time.time())
-            self._write(accounts)
             return accounts[name]
 
     def set_password(self, name: str, password: str) -> None:
         """Give an account a new password."""
         password = check_password(password)
-        with self._locked():
-            accounts = self._read()
+        with self.records.changing() as accounts:
             account = accounts.get(check_name(name))
             if account is None:
                 raise AccountError(f"no account named {name!r}")
             accounts[account.name] = Account(account.name, account.role, _hasher.hash(password), account.created)
-            self._write(accounts)
 
     def remove(self, name: str) -> None:
         """Delete an account; the last admin cannot be deleted (nobody could manage the rest)."""
-        with self._locked():
-            accounts = self._read()
+        with self.records.changing() as accounts:
             account = accounts.get(check_name(name))
             if account is None:
                 raise AccountError(f"no account named {name!r}")
@@ -139,19 +108,25 @@ class AccountStore:
             if account.role == "admin" and len(admins) == 1:
                 raise AccountError("the last admin cannot be removed")
             del accounts[account.name]
-            self._write(accounts)
 
     def verify(self, name: str, password: str) -> Account | None:
         """The account if the password is its own, else None (a wrong name costs as long as a wrong password)."""
         account = self.get(name)
         try:
-            _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+            _hasher.verify(account.password_hash if account else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             return None
         return account
 
 
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@cache
+def _dummy_hash() -> str:
+    """A hash to check a wrong name's password against, so it costs as long as a wrong password.
+
+    Made on the first login, not at import: every process that imports this module (the web, the launcher)
+    would otherwise pay an Argon2 hash (64 MB, tens of ms) at start.
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def ensure_first_admin(settings: Settings) -> str | None:

@@ -10,21 +10,16 @@ revoked on its own.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
-import json
-import os
 import secrets
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from shared.accounts import AccountError, Role, check_name
+from shared.json_records import JsonRecords
 
 Scope = Literal["view", "write"]
 SCOPES: tuple[Scope, ...] = ("view", "write")
@@ -49,37 +44,15 @@ def _digest(token: str) -> str:
 
 
 class TokenStore:
-    """The named tokens file: every change locked and written whole."""
+    """The named tokens file (DATA_DIR/api-tokens.json)."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / TOKENS_FILE
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+b") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _read(self) -> dict[str, NamedToken]:
-        try:
-            raw = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return {}
-        return {entry["name"]: NamedToken(**entry) for entry in raw.get("tokens", [])}
-
-    def _write(self, tokens: dict[str, NamedToken]) -> None:
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".api-tokens-")  # mode 0600
-        with os.fdopen(handle, "w") as out:
-            json.dump({"tokens": [asdict(token) for token in tokens.values()]}, out, indent=1)
-        os.replace(temporary, self.path)
+        self.records = JsonRecords(data_dir / TOKENS_FILE, "tokens", NamedToken)
+        self.path = self.records.path
 
     def tokens(self) -> list[NamedToken]:
         """Every named token, by name."""
-        return sorted(self._read().values(), key=lambda token: token.name)
+        return sorted(self.records.read().values(), key=lambda token: token.name)
 
     def make(self, name: str, scope: Scope) -> str:
         """A new token named ``name``; returned this once, never again."""
@@ -87,28 +60,24 @@ class TokenStore:
             raise AccountError(f"a scope is one of {', '.join(SCOPES)}")
         name = check_name(name)
         token = PREFIX + secrets.token_urlsafe(32)
-        with self._locked():
-            tokens = self._read()
+        with self.records.changing() as tokens:
             if name in tokens:
                 raise AccountError(f"a token named {name!r} exists already: revoke it first")
             tokens[name] = NamedToken(name, scope, _digest(token), time.time())
-            self._write(tokens)
         return token
 
     def revoke(self, name: str) -> None:
         """Forget a token: it stops working at once."""
-        with self._locked():
-            tokens = self._read()
+        with self.records.changing() as tokens:
             if tokens.pop(check_name(name), None) is None:
                 raise AccountError(f"no token named {name!r}")
-            self._write(tokens)
 
     def find(self, token: str) -> NamedToken | None:
         """The named token this is, if any (compared in constant time)."""
         if not token.startswith(PREFIX):
             return None
         digest = _digest(token)
-        for named in self._read().values():
+        for named in self.records.read().values():
             if hmac.compare_digest(named.digest, digest):
                 return named
         return None
