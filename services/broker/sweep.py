@@ -25,38 +25,46 @@ SWEEP_INTERVAL_S = 0.5
 """At most two sweep tiles a second per camera (~45 ms each): 720p is swept in 8 s, 1080p in 18 s, 4K in 72 s."""
 
 
+class Pace:
+    """At most one "due" per interval of each camera's capture time (a time that went back, a looped file, restarts)."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}
+
+    def due(self, camera: str, capture_ts: float) -> bool:
+        """Whether this frame is due; if it is, the next one is due an interval later."""
+        last = self._last.get(camera)
+        if last is not None and 0 <= capture_ts - last < self.interval_s * ON_TIME:
+            return False
+        self._last[camera] = capture_ts
+        return True
+
+
 class Sweeps:
-    """The next sweep tile of every camera."""
+    """The next sweep tile of every camera, and when its motion is searched."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._next: dict[str, int] = {}
-        self._last_ts: dict[str, float] = {}
-        self._motion_ts: dict[str, float] = {}
+        self._tiles = Pace(SWEEP_INTERVAL_S)
+        self._motion = Pace(MOTION_INTERVAL_S)
 
     def motion_due(self, camera: str, capture_ts: float) -> bool:
         """Whether this frame's motion regions are searched (at most once per MOTION_INTERVAL_S of capture time)."""
-        last = self._motion_ts.get(camera)
-        if last is not None and 0 <= capture_ts - last < MOTION_INTERVAL_S * ON_TIME:
-            return False
-        self._motion_ts[camera] = capture_ts
-        return True
+        return self._motion.due(camera, capture_ts)
 
     def next_tile(self, camera: str, width: int, height: int, capture_ts: float) -> NormBox | None:
         """The tile a frame of this camera captured at ``capture_ts`` searches, if one is due.
 
         None when the camera's frames need no fine pass, or its last tile was handed out less than
-        SWEEP_INTERVAL_S before (a capture time that went backwards, a file that looped, starts afresh).
+        SWEEP_INTERVAL_S before.
         """
         settings = self._settings
         coarse = detection_scale(width, settings.scale, settings.min_detect_width)
         min_face = smallest_face_wanted(settings.min_face_px, height)
-        if not fine_pass_needed(min_face, coarse, settings.upsample):
+        if not fine_pass_needed(min_face, coarse, settings.upsample) or not self._tiles.due(camera, capture_ts):
             return None
-        last = self._last_ts.get(camera)
-        if last is not None and 0 <= capture_ts - last < SWEEP_INTERVAL_S * ON_TIME:
-            return None
-        self._last_ts[camera] = capture_ts
         index = self._next.get(camera, 0)
         self._next[camera] = index + 1
         return sweep_tile(index, width, height, min_face)
