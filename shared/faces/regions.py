@@ -122,12 +122,6 @@ def sweep_tile(index: int, width: int, height: int, min_face_px: int) -> NormBox
     return (columns[column] / width, rows[row] / height, tile_w / width, tile_h / height)
 
 
-def sweep_length(width: int, height: int, min_face_px: int) -> int:
-    """How many analysed frames one full sweep of the frame takes."""
-    tile_w, tile_h = _tile_size(width, height, min_face_px)
-    return len(_starts(width, tile_w)) * len(_starts(height, tile_h))
-
-
 def _tile_size(width: int, height: int, min_face_px: int) -> tuple[int, int]:
     """A sweep tile's size in source pixels: :data:`SWEEP_TILE_SEARCHED` once magnified for the fine pass."""
     magnification = fine_scale(min_face_px).magnification

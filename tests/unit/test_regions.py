@@ -13,9 +13,14 @@ from shared.faces.regions import (
     fine_scale,
     merge_overlapping,
     shifted,
-    sweep_length,
     sweep_tile,
 )
+
+
+def sweep_length(width: int, height: int, min_face_px: int) -> int:
+    """How many analysed frames one full sweep takes: the tiles until the first comes round again."""
+    first = sweep_tile(0, width, height, min_face_px)
+    return next(index for index in range(1, 100_000) if sweep_tile(index, width, height, min_face_px) == first)
 
 
 @pytest.mark.parametrize("min_face", [20, 30, 40, 50, 60, 80, 120])
