@@ -80,8 +80,6 @@ def client_token(given: str | None, data_dir: Path | None) -> str | None:
         return None
 
 
-def token_matches(expected: str, header: str | None) -> bool:
-    """Whether an Authorization header carries the token (compared in constant time)."""
-    if not header or not header.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(header[len("Bearer ") :].strip().encode(), expected.encode())
+def token_matches(expected: str, presented: str) -> bool:
+    """Whether a presented token is the expected one (compared in constant time)."""
+    return hmac.compare_digest(presented.encode(), expected.encode())

@@ -124,7 +124,7 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
             return Identity("anyone", "admin", "open")
         presented = presented_token()
         if presented is not None:
-            if token_matches(token, f"Bearer {presented}"):
+            if token_matches(token, presented):
                 return Identity("api-token", "admin", "token")
             named = named_tokens.find(presented)
             return Identity(f"token:{named.name}", ROLE_OF_SCOPE[named.scope], "token") if named else None
