@@ -179,7 +179,26 @@ class Settings(BaseSettings):
     max_streams_per_client: int = Field(
         8, ge=1, le=10_000, description="Live streams one client address may hold at once (each holds a thread)."
     )
-    web_threads: int = Field(128, ge=4, le=4096, description="Web server threads: each viewer's stream holds one.")
+    web_server: Literal["gevent", "threads"] = Field(
+        "gevent",
+        description=(
+            "How the web holds its connections: 'gevent' (one greenlet each, thousands cheaply) or 'threads' "
+            "(one thread each, WEB_THREADS at most; the server before gevent, kept to compare against)."
+        ),
+    )
+    web_threads: int = Field(128, ge=4, le=4096, description="Web server threads when WEB_SERVER=threads.")
+    web_connections: int = Field(
+        2000, ge=10, le=100_000, description="Connections the web holds at once when WEB_SERVER=gevent."
+    )
+    header_timeout_s: int = Field(
+        5,
+        ge=1,
+        le=300.0,
+        description="A client must send a whole request head within this long, and an idle kept-alive one is closed.",
+    )
+    stream_send_timeout_s: float = Field(
+        20.0, gt=0.0, le=3600.0, description="A stream viewer that takes no frame for this long is disconnected."
+    )
     api_token: str | None = Field(
         None,
         min_length=16,

@@ -119,6 +119,23 @@ def read_mjpeg(
             yield MjpegPart(int(headers["x-frame-id"]), float(headers["x-capture-time"]), time.time(), jpeg)
 
 
+def read_events(url: str, timeout_s: float = 30.0, headers: dict[str, str] | None = None) -> Iterator[tuple[str, dict]]:
+    """Yield each server-sent event of a stream as (event name, data parsed as JSON), parsed from the raw lines."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout_s) as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream"), response.headers["Content-Type"]
+        name, data = "message", ""
+        for raw in response:
+            line = raw.decode("utf-8").rstrip("\r\n")
+            if not line:
+                if data:
+                    yield name, json.loads(data)
+                name, data = "message", ""
+            elif line.startswith("event:"):
+                name = line[len("event:") :].strip()
+            elif line.startswith("data:"):
+                data += line[len("data:") :].strip()
+
+
 @dataclass
 class Pipeline:
     """One running facestream: supervisord and every service, on loopback."""
@@ -198,6 +215,10 @@ class Pipeline:
     def stream(self, camera: str, count: int, query: str = "") -> Iterator[MjpegPart]:
         """The next ``count`` parts of a camera's MJPEG stream, asked for with the token."""
         return read_mjpeg(f"{self.base_url}/stream/{camera}.mjpg{query}", count, headers=self.auth)
+
+    def events(self, timeout_s: float = 30.0) -> Iterator[tuple[str, dict]]:
+        """The live page's events channel, asked for with the token."""
+        return read_events(f"{self.base_url}/api/events", timeout_s, headers=self.auth)
 
     def get(self, path: str, timeout_s: float = 5.0) -> tuple[int, bytes]:
         """Status and body of a GET with the token, whatever the status."""

@@ -61,6 +61,20 @@ class CameraSummary(ApiModel):
     viewers: int = Field(ge=0, description="Streams of this camera being watched now")
 
 
+class CameraLive(CameraSummary):
+    """One camera as the events channel describes it: its summary and who is in view."""
+
+    faces: list[schema.Face] = Field(description="The faces of the newest result; empty when none is recent")
+    result_time: float | None = Field(description="Capture time of the frame the newest result is for, Unix seconds")
+
+
+class LiveUpdate(ApiModel):
+    """The data of each ``cameras`` event of /api/events."""
+
+    cameras: list[CameraLive] = Field(description="Every camera, its status and the faces in view")
+    time: float = Field(description="When this was said, Unix seconds")
+
+
 class CameraList(ApiModel):
     """Every camera, and what to do when there is none."""
 

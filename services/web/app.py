@@ -8,10 +8,11 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.web import mjpeg
-from services.web.api_models import CameraList, CameraSummary, ErrorBody, reply
+from services.web.api_models import CameraList, ErrorBody, reply
 from services.web.auth import current, install_auth
 from services.web.guards import install_guards
 from services.web.listener import BusListener
+from services.web.live import camera_summary, event_stream
 from services.web.metrics import WebMetrics
 from services.web.openapi import spec
 from services.web.people_api import create_people_api
@@ -28,24 +29,6 @@ ADD_CAMERA_HINT = (
     "No camera is configured: restart with SOURCE set, e.g. `make run SOURCE=0` for a webcam, "
     "`make run SOURCE=clip.mp4` for a video file or `make run SOURCE=rtsp://host/stream`."
 )
-
-
-def camera_summary(view: CameraView) -> CameraSummary:
-    """What /api/cameras says of one camera."""
-    packet, _, status, _ = view.snapshot()
-    live = view.is_live()
-    width = packet.header.width if packet else (status.width if status else 0)
-    height = packet.header.height if packet else (status.height if status else 0)
-    return CameraSummary(
-        id=view.name,
-        source=mask_uri(view.source),
-        fps=status.fps if status and live else 0.0,
-        resolution=(width, height) if width else None,
-        status="live" if live else "no_signal",
-        message="" if live else (mask_uri(status.message) if status and status.message else "no frames yet"),
-        last_frame_time=packet.header.ts if packet else None,
-        viewers=view.viewers,
-    )
 
 
 def create_app(settings: Settings | None = None, start_listener: bool = True) -> Flask:
@@ -94,17 +77,32 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         who = current()
         if unblurred and (who is None or who.role != "admin"):
             abort(403, description="only an admin may watch a stream unblurred (?blur=0)")
+        client = take_slot()
+        frames = mjpeg.stream(view, with_overlay, "none" if unblurred else settings.blur, metrics)
+        return held_while_open(
+            client, Response(frames, mimetype=f"multipart/x-mixed-replace; boundary={mjpeg.BOUNDARY}")
+        )
+
+    def held_while_open(client: str, response: Response) -> Response:
+        """A long-lived answer (a stream, the events channel): it holds one of the client's slots until it ends,
+        and a client that stops reading is let go instead of held for ever."""
+        response.call_on_close(lambda: slots.give_back(client))  # whether or not anything was ever sent
+        connection = request.environ.get("gunicorn.socket")
+        if connection is not None:
+            connection.settimeout(settings.stream_send_timeout_s)
+        response.headers["Cache-Control"] = "no-cache, no-store"
+        response.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must pass each part on at once
+        return response
+
+    def take_slot() -> str:
         client = request.remote_addr or "-"
         if not slots.take(client):
             abort(429, description=f"this address holds {slots.per_client} streams already (MAX_STREAMS_PER_CLIENT)")
-        response = Response(
-            mjpeg.stream(view, with_overlay, "none" if unblurred else settings.blur, metrics),
-            mimetype=f"multipart/x-mixed-replace; boundary={mjpeg.BOUNDARY}",
-        )
-        response.call_on_close(lambda: slots.give_back(client))  # whether or not a frame was ever sent
-        response.headers["Cache-Control"] = "no-cache, no-store"
-        response.headers["X-Accel-Buffering"] = "no"
-        return response
+        return client
+
+    @app.get("/api/events")
+    def events() -> Response:
+        return held_while_open(take_slot(), Response(event_stream(hub), mimetype="text/event-stream"))
 
     @app.get("/api/cameras")
     def cameras() -> tuple[Response, int]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-import zmq
-
+from services.web.green import bus_context
 from services.web.metrics import WebMetrics
 from services.web.state import Hub
 from shared.bus import schema
@@ -34,7 +33,7 @@ class BusListener(threading.Thread):
         subscriber = Subscriber(
             self._settings,
             [f"{kind}." for kind in (schema.FRAMES, schema.FACES, schema.STATUS, schema.STATS)],
-            zmq.Context.instance(),
+            bus_context(),
         )
         bad_before = 0
         while not self._stop_event.is_set():

@@ -17,6 +17,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from services.web.api_models import (
     CameraList,
     ErrorBody,
+    LiveUpdate,
     Me,
     PasswordChange,
     PasswordChanged,
@@ -62,7 +63,8 @@ class Upload:
 
 @dataclass(frozen=True)
 class Answer:
-    """One documented response: a model sent as JSON, or another media type (an image, a page)."""
+    """One documented response: a model sent as JSON, another media type (an image, a page), or a stream of
+    events each carrying the model (OpenAPI 3.2's itemSchema)."""
 
     description: str
     model: type[BaseModel] | None = None
@@ -93,6 +95,17 @@ OPERATIONS = [
         "get",
         "The latest recognition result of a camera (the bus message's fields)",
         {200: Answer("The result", Result), 404: WRONG},
+    ),
+    Operation(
+        "/api/events",
+        "get",
+        "Server-sent events for a live page: a `cameras` event twice a second with every camera's status and the "
+        "faces in view (its data is one LiveUpdate); one connection instead of polling each camera",
+        {
+            200: Answer("The events, until the client leaves", LiveUpdate, media_type="text/event-stream"),
+            401: WRONG,
+            429: WRONG,
+        },
     ),
     Operation(
         "/api/me",
@@ -225,6 +238,12 @@ def _request_body(body: Upload | type[BaseModel], refs: dict[Any, Any]) -> dict[
 
 
 def _response(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
+    if answer.model is not None and answer.media_type is not None:  # a stream of events, each the model's JSON
+        item = refs[(answer.model, "serialization")]
+        return {
+            "description": answer.description,
+            "content": {answer.media_type: {"schema": {"type": "string"}, "itemSchema": item}},
+        }
     if answer.model is not None:
         return {
             "description": answer.description,

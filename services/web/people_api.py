@@ -26,6 +26,7 @@ from services.web.api_models import (
     UploadReport,
     reply,
 )
+from services.web.green import off_loop
 from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
 from shared.faces.recognizer import Recognizer
@@ -86,7 +87,7 @@ def create_people_api(settings: Settings) -> Blueprint:
         for upload in uploads:
             file = upload.filename or "(unnamed)"
             try:
-                photo = enrol_photo(settings, store, name, upload.read())
+                photo = off_loop(enrol_photo, settings, store, name, upload.read())
                 report.append(PhotoReport(file=file, kept=True, photo_id=photo.photo_id, warning=photo.warning or None))
             except BadPhoto as problem:
                 report.append(PhotoReport(file=file, kept=False, reason=str(problem)))
@@ -133,7 +134,7 @@ def create_people_api(settings: Settings) -> Blueprint:
             rgb, _ = read_image(upload.read())
         except BadPhoto as problem:
             return error(400, str(problem))
-        found = recognizer.recognize(rgb)
+        found = off_loop(recognizer.recognize, rgb)
         faces = [RecognizedFace.of(face) for face in found.faces]
         return reply(Recognition(width=found.width, height=found.height, faces=faces))
 

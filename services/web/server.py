@@ -1,7 +1,13 @@
-"""The web service under gunicorn's threaded worker, configured from our settings.
+"""The web service under gunicorn, configured from our settings.
 
-One worker process (the frames and results live in its memory) with many
-threads: each MJPEG viewer holds a thread for as long as it watches.
+One worker process (the frames and results live in its memory). Under gevent
+(the default) each connection is a greenlet: an idle viewer or a client that
+trickles its request costs a few kilobytes, not a thread, so hundreds of them
+leave the pages and the API answering (bench/slow_clients.py measures it
+against the threaded server, still there as WEB_SERVER=threads). A request
+head must arrive whole within HEADER_TIMEOUT_S (gunicorn's keep-alive timeout
+bounds the head's read under gevent) and a viewer that takes no frame for
+STREAM_SEND_TIMEOUT_S is dropped (services/web/app.py).
 """
 
 from __future__ import annotations
@@ -29,11 +35,9 @@ class WebServer(BaseApplication):
         options = {
             "bind": f"{self.settings.bind}:{self.settings.port}",
             "workers": 1,
-            "worker_class": "gthread",
-            "threads": self.settings.web_threads,
             "timeout": 30,
             "graceful_timeout": 3,
-            "keepalive": 5,
+            "keepalive": self.settings.header_timeout_s,
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
             "errorlog": "-",
@@ -41,6 +45,10 @@ class WebServer(BaseApplication):
             "proc_name": "facestream-web",
             "control_socket_disable": True,  # gunicorn 24+ would write a socket under ~/.gunicorn
         }
+        if self.settings.web_server == "gevent":
+            options.update(worker_class="gevent", worker_connections=self.settings.web_connections)
+        else:
+            options.update(worker_class="gthread", threads=self.settings.web_threads)
         if self.settings.tls_cert and self.settings.tls_key:
             options.update(certfile=str(self.settings.tls_cert), keyfile=str(self.settings.tls_key))
         for key, value in options.items():

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from services.web import overlay
+from services.web.green import off_loop
 from services.web.overlay import Blur
 from shared.boxes import moved
 from shared.bus import schema
@@ -126,7 +127,7 @@ class CameraView:
             done = self._rendered.get(kind)
             if done is not None and done[0] == packet.seq:
                 return done[1]
-            rendered = overlay.render(packet.jpeg, self.faces_for(packet), boxes=boxes, blur=blur)
+            rendered = off_loop(overlay.render, packet.jpeg, self.faces_for(packet), boxes, blur)
             self._rendered[kind] = (packet.seq, rendered)
             return rendered
 

@@ -176,6 +176,27 @@ def test_raw_stream_and_api(pipeline: Pipeline) -> None:
         assert name in metrics
 
 
+def test_one_events_channel_says_every_camera_status_and_who_is_in_view(pipeline: Pipeline) -> None:
+    """What the live page shows, from /api/events: the known face named on hamilton, a stranger as Unknown,
+    the missing camera's reason, all on one connection that keeps talking."""
+    seen: dict[str, set[str]] = {"hamilton": set(), "strangers": set()}
+    times = []
+    deadline = time.monotonic() + 30
+    for name, data in pipeline.events():
+        assert name == "cameras" and time.monotonic() < deadline, f"no full picture in 30 s: {seen}"
+        times.append(data["time"])
+        cameras = {camera["id"]: camera for camera in data["cameras"]}
+        assert cameras["missing"]["status"] == "no_signal" and cameras["missing"]["faces"] == []
+        for camera in seen:
+            seen[camera] |= {face["name"] for face in cameras[camera]["faces"]}
+        missing_says_why = "cannot open" in cameras["missing"]["message"]
+        if KNOWN in seen["hamilton"] and "Unknown" in seen["strangers"] and missing_says_why and len(times) >= 3:
+            break
+    assert cameras["hamilton"]["status"] == "live"
+    assert KNOWN not in seen["strangers"], "a stranger was given the known name"
+    assert times == sorted(times) and len(set(times)) == len(times), "each event is a new reading"
+
+
 def test_a_missing_camera_shows_no_signal_and_harms_no_other(pipeline: Pipeline) -> None:
     def missing_reported() -> dict | None:
         cameras = {camera["id"]: camera for camera in pipeline.get_json("/api/cameras")["cameras"]}

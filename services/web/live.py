@@ -1,0 +1,71 @@
+"""What the page and the API say about each camera now, and the one events channel that carries it to a page.
+
+A page used to poll /api/cameras and then /api/results once per camera every
+two seconds: with six cameras that is seven requests per refresh, and each
+waits for a free connection beside the page's six MJPEG streams. One
+server-sent events stream (``/api/events``) carries every camera's status and
+the faces in view instead, twice a second, on one connection for the page's
+whole life; the browser's EventSource reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from services.web.api_models import CameraLive, CameraSummary, LiveUpdate
+from services.web.state import STALE_AFTER_S, CameraView, Hub
+from shared.redact import mask_uri
+
+EVENTS_EVERY_S = 0.5
+"""How often the events channel says where every camera stands: names appear within half a second."""
+RECONNECT_MS = 2000
+"""How long a browser waits before it reconnects a dropped events channel."""
+
+
+def camera_summary(view: CameraView) -> CameraSummary:
+    """What /api/cameras says of one camera."""
+    packet, _, status, _ = view.snapshot()
+    live = view.is_live()
+    width = packet.header.width if packet else (status.width if status else 0)
+    height = packet.header.height if packet else (status.height if status else 0)
+    return CameraSummary(
+        id=view.name,
+        source=mask_uri(view.source),
+        fps=status.fps if status and live else 0.0,
+        resolution=(width, height) if width else None,
+        status="live" if live else "no_signal",
+        message="" if live else (mask_uri(status.message) if status and status.message else "no frames yet"),
+        last_frame_time=packet.header.ts if packet else None,
+        viewers=view.viewers,
+    )
+
+
+def camera_live(view: CameraView) -> CameraLive:
+    """A camera's summary and the faces in view: the newest result's, unless it is older than the picture by far."""
+    summary = camera_summary(view)
+    packet, result, _, _ = view.snapshot()
+    recent = result is not None and packet is not None and packet.header.ts - result.capture_ts <= STALE_AFTER_S
+    return CameraLive(
+        **summary.model_dump(),
+        faces=result.faces if recent and result is not None else [],
+        result_time=result.capture_ts if result is not None else None,
+    )
+
+
+def live_update(hub: Hub) -> LiveUpdate:
+    """Every camera as the page shows it."""
+    return LiveUpdate(cameras=[camera_live(view) for view in hub.cameras()], time=time.time())
+
+
+def event(name: str, data: str) -> bytes:
+    """One server-sent event (the data is one line of JSON)."""
+    return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+def event_stream(hub: Hub, every_s: float = EVENTS_EVERY_S) -> Iterator[bytes]:
+    """The ``cameras`` event, now and then every ``every_s``, for as long as the client listens."""
+    yield f"retry: {RECONNECT_MS}\n\n".encode()
+    while True:
+        yield event("cameras", live_update(hub).model_dump_json())
+        time.sleep(every_s)  # a greenlet's sleep under gevent, a thread's otherwise
