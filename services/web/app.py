@@ -18,6 +18,7 @@ from services.web.people_api import create_people_api
 from services.web.state import CameraView, Hub
 from services.web.stream_slots import StreamSlots
 from services.web.tokens_api import create_tokens_api
+from services.web.users_api import create_users_api
 from shared.config import Settings, load_config
 from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.redact import mask_uri
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     install_auth(app, settings, api_token(settings))
     app.register_blueprint(create_people_api(settings))
     app.register_blueprint(create_tokens_api(settings))
+    app.register_blueprint(create_users_api(settings))
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     metrics = WebMetrics(hub)
     slots = StreamSlots(settings.max_streams_per_client)
