@@ -8,6 +8,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.web import mjpeg
+from services.web.account_pages import create_account_pages
 from services.web.api_models import CameraList, CameraSummary, ErrorBody, reply
 from services.web.auth import current, install_auth
 from services.web.guards import install_guards
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app.register_blueprint(create_people_api(settings))
     app.register_blueprint(create_tokens_api(settings))
     app.register_blueprint(create_users_api(settings))
+    app.register_blueprint(create_account_pages())
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     metrics = WebMetrics(hub)
     slots = StreamSlots(settings.max_streams_per_client)
