@@ -38,6 +38,14 @@ class AccountError(ValueError):
     """An account change that cannot be made; the message says why."""
 
 
+class NoSuchAccount(AccountError):
+    """The account named does not exist (the API answers 404)."""
+
+
+class LastAdmin(AccountError):
+    """The change would leave no admin, and then nobody could manage the accounts (the API answers 409)."""
+
+
 @dataclass(frozen=True)
 class Account:
     """One account: its name, role and password hash (never the password)."""
@@ -93,20 +101,26 @@ class AccountStore:
         """Give an account a new password."""
         password = check_password(password)
         with self.records.changing() as accounts:
-            account = accounts.get(check_name(name))
-            if account is None:
-                raise AccountError(f"no account named {name!r}")
+            account = _existing(accounts, name)
             accounts[account.name] = Account(account.name, account.role, _hasher.hash(password), account.created)
+
+    def set_role(self, name: str, role: Role) -> Account:
+        """Give an account another role; the last admin cannot become a viewer (nobody could manage the rest)."""
+        if role not in ROLES:
+            raise AccountError(f"a role is one of {', '.join(ROLES)}")
+        with self.records.changing() as accounts:
+            account = _existing(accounts, name)
+            if account.role == "admin" and role != "admin" and _is_last_admin(accounts, account):
+                raise LastAdmin("the last admin cannot become a viewer")
+            accounts[account.name] = Account(account.name, role, account.password_hash, account.created)
+            return accounts[account.name]
 
     def remove(self, name: str) -> None:
         """Delete an account; the last admin cannot be deleted (nobody could manage the rest)."""
         with self.records.changing() as accounts:
-            account = accounts.get(check_name(name))
-            if account is None:
-                raise AccountError(f"no account named {name!r}")
-            admins = [other for other in accounts.values() if other.role == "admin"]
-            if account.role == "admin" and len(admins) == 1:
-                raise AccountError("the last admin cannot be removed")
+            account = _existing(accounts, name)
+            if _is_last_admin(accounts, account):
+                raise LastAdmin("the last admin cannot be removed")
             del accounts[account.name]
 
     def verify(self, name: str, password: str) -> Account | None:
@@ -117,6 +131,19 @@ class AccountStore:
         except (VerificationError, InvalidHashError):
             return None
         return account
+
+
+def _existing(accounts: dict[str, Account], name: str) -> Account:
+    """The account of that name among ``accounts``, or NoSuchAccount."""
+    account = accounts.get(check_name(name))
+    if account is None:
+        raise NoSuchAccount(f"no account named {name!r}")
+    return account
+
+
+def _is_last_admin(accounts: dict[str, Account], account: Account) -> bool:
+    """Whether ``account`` is the only admin left."""
+    return account.role == "admin" and sum(other.role == "admin" for other in accounts.values()) == 1
 
 
 @cache

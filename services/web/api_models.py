@@ -102,6 +102,46 @@ class PasswordChanged(ApiModel):
     changed: str = Field(description="The account whose password changed")
 
 
+class UserInfo(ApiModel):
+    """An account as listed: never its password or its hash."""
+
+    name: str = Field(description="The account's name")
+    role: Literal["admin", "viewer"] = Field(description="admin: everything; viewer: watch and read")
+    created: float = Field(description="When it was made, Unix seconds")
+
+
+class UserList(ApiModel):
+    """Every account."""
+
+    users: list[UserInfo] = Field(description="The accounts, by name")
+
+
+class UserRequest(ApiModel):
+    """The body that makes an account."""
+
+    name: str = Field(description="1-32 lower-case letters, digits, '.', '_' or '-'")
+    role: Literal["admin", "viewer"] = Field(description="admin: everything; viewer: watch and read")
+    password: str = Field(description="Its password (at least 10 characters)")
+
+
+class PasswordReset(ApiModel):
+    """The body with which an admin gives an account a new password (the old one is not needed)."""
+
+    password: str = Field(description="The new password (at least 10 characters)")
+
+
+class RoleChange(ApiModel):
+    """The body that gives an account another role."""
+
+    role: Literal["admin", "viewer"] = Field(description="The new role; the last admin stays an admin")
+
+
+class UserRemoved(ApiModel):
+    """An account that was deleted."""
+
+    removed: str = Field(description="The deleted account's name")
+
+
 class TokenRequest(ApiModel):
     """The body that makes a named token."""
 

@@ -8,6 +8,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.web import mjpeg
+from services.web.account_pages import create_account_pages
 from services.web.api_models import CameraList, ErrorBody, reply
 from services.web.auth import current, install_auth
 from services.web.guards import install_guards
@@ -19,6 +20,7 @@ from services.web.people_api import create_people_api
 from services.web.state import CameraView, Hub
 from services.web.stream_slots import StreamSlots
 from services.web.tokens_api import create_tokens_api
+from services.web.users_api import create_users_api
 from shared.config import Settings, load_config
 from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.redact import mask_uri
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     install_auth(app, settings, api_token(settings))
     app.register_blueprint(create_people_api(settings))
     app.register_blueprint(create_tokens_api(settings))
+    app.register_blueprint(create_users_api(settings))
+    app.register_blueprint(create_account_pages())
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     metrics = WebMetrics(hub)
     slots = StreamSlots(settings.max_streams_per_client)

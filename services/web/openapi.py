@@ -21,18 +21,24 @@ from services.web.api_models import (
     Me,
     PasswordChange,
     PasswordChanged,
+    PasswordReset,
     PeopleList,
     PersonRemoved,
     PersonSummary,
     PhotoRemoved,
     Recognition,
     RenameRequest,
+    RoleChange,
     TokenCheck,
     TokenList,
     TokenMade,
     TokenRequest,
     TokenRevoked,
     UploadReport,
+    UserInfo,
+    UserList,
+    UserRemoved,
+    UserRequest,
 )
 from shared.bus.schema import Result
 
@@ -46,7 +52,7 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"login": []}]
 PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "name": {
         "schema": {"type": "string", "maxLength": 64},
-        "description": "A person's name (letters of any script, digits, spaces, . ' - _), or a token's name",
+        "description": "A person's name (letters, digits, spaces, . ' - _ of any script), a token's or an account's",
     },
     "photo_id": {"schema": {"type": "string"}, "description": "A photo's id, as listed in photo_ids"},
     "camera": {"schema": {"type": "string"}, "description": "A camera's id, as listed by /api/cameras"},
@@ -139,6 +145,39 @@ OPERATIONS = [
         "delete",
         "Revoke a named token: it stops working at once",
         {200: Answer("Revoked", TokenRevoked), 401: WRONG, 403: WRONG, 404: WRONG},
+    ),
+    Operation(
+        "/api/users",
+        "get",
+        "Accounts (admins): names, roles, when made; never passwords or their hashes",
+        {200: Answer("The accounts", UserList), 401: WRONG, 403: WRONG},
+    ),
+    Operation(
+        "/api/users",
+        "post",
+        "Make an account with a role and a password",
+        {201: Answer("The new account", UserInfo), 400: WRONG, 401: WRONG, 403: WRONG},
+        body=UserRequest,
+    ),
+    Operation(
+        "/api/users/{name}/password",
+        "put",
+        "Give an account a new password (an admin resetting a forgotten one: the old one is not needed)",
+        {200: Answer("Changed", PasswordChanged), 400: WRONG, 401: WRONG, 403: WRONG, 404: WRONG},
+        body=PasswordReset,
+    ),
+    Operation(
+        "/api/users/{name}/role",
+        "put",
+        "Give an account another role; the last admin cannot become a viewer (409)",
+        {200: Answer("The account", UserInfo), 400: WRONG, 401: WRONG, 403: WRONG, 404: WRONG, 409: WRONG},
+        body=RoleChange,
+    ),
+    Operation(
+        "/api/users/{name}",
+        "delete",
+        "Delete an account; the last admin cannot be deleted (409)",
+        {200: Answer("Deleted", UserRemoved), 401: WRONG, 403: WRONG, 404: WRONG, 409: WRONG},
     ),
     Operation(
         "/api/token",

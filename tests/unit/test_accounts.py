@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.accounts import AccountError, AccountStore, ensure_first_admin
+from shared.accounts import AccountError, AccountStore, LastAdmin, NoSuchAccount, ensure_first_admin
 from shared.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,20 @@ def test_the_last_admin_cannot_be_removed_and_names_are_unique(tmp_path: Path) -
     store.add("second", "admin", "long enough pw")
     store.remove("root")
     assert [account.name for account in store.accounts()] == ["second"]
+
+
+def test_a_role_changes_but_the_last_admin_stays_an_admin(tmp_path: Path) -> None:
+    store = AccountStore(tmp_path)
+    store.add("root", "admin", "long enough pw")
+    store.add("guest", "viewer", "long enough pw")
+    with pytest.raises(LastAdmin):
+        store.set_role("root", "viewer")
+    with pytest.raises(NoSuchAccount):
+        store.set_role("nobody", "admin")
+    assert store.set_role("guest", "admin").role == "admin"
+    store.set_role("root", "viewer")  # another admin is left
+    assert [(account.name, account.role) for account in store.accounts()] == [("guest", "admin"), ("root", "viewer")]
+    assert store.verify("root", "long enough pw"), "the password survives a change of role"
 
 
 def test_the_first_admin_is_made_once_with_a_password_shown_once(tmp_path: Path) -> None:

@@ -105,6 +105,8 @@ def test_the_rule_of_roles() -> None:
     assert needed_role("GET", "/stream/door.mjpg") == "viewer" and needed_role("GET", "/api/people") == "viewer"
     assert needed_role("GET", "/api/people/Ada/photos/1.jpg") == "admin"
     assert needed_role("POST", "/api/recognize") == "admin" and needed_role("POST", "/logout") == "viewer"
+    assert needed_role("GET", "/users") == "admin" and needed_role("GET", "/api/users") == "admin"
+    assert needed_role("GET", "/account") == "viewer" and needed_role("POST", "/api/me/password") == "viewer"
 
 
 def test_auth_off_lets_anyone_in(tmp_path: Path) -> None:
