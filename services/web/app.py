@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 from flask import Flask, Response, abort, jsonify, render_template, request
@@ -27,6 +28,10 @@ from shared.redact import mask_uri
 from shared.token import api_token
 
 BUS_SILENT_UNHEALTHY_S = 5.0
+STREAM_SEND_BUFFER_BYTES = 256 * 1024
+"""The kernel's send buffer of a stream: a few frames. Left to grow (to 4 MB), a viewer that stops reading would
+pin megabytes each and make the web copy seconds of video into them; a slow one would get seconds-old frames
+from the buffer instead of skipping to the newest."""
 ADD_CAMERA_HINT = (
     "No camera is configured: restart with SOURCE set, e.g. `make run SOURCE=0` for a webcam, "
     "`make run SOURCE=clip.mp4` for a video file or `make run SOURCE=rtsp://host/stream`."
@@ -94,6 +99,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         connection = request.environ.get("gunicorn.socket")
         if connection is not None:
             connection.settimeout(settings.stream_send_timeout_s)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STREAM_SEND_BUFFER_BYTES)
         response.headers["Cache-Control"] = "no-cache, no-store"
         response.headers["X-Accel-Buffering"] = "no"  # a reverse proxy must pass each part on at once
         return response

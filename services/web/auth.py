@@ -16,6 +16,7 @@ This is the one place that decides access: routes do not check credentials.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from services.web.api_models import ErrorBody, Me, PasswordChange, PasswordChanged, reply
-from shared.accounts import AccountError, AccountStore, Role
+from shared.accounts import Account, AccountError, AccountStore, Role
 from shared.api_tokens import ROLE_OF_SCOPE, TokenStore
 from shared.config import Settings
 from shared.token import session_key, token_matches
@@ -87,6 +88,12 @@ def safe_next(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/"
 
 
+def password_stamp(account: Account) -> str:
+    """A short digest of the account's password hash. A session carries the stamp of the password it was opened
+    with, so a new password (changed, or reset by an admin) ends every session opened with the old one."""
+    return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
+
+
 def current() -> Identity | None:
     """Who the current request comes from (set by the guard before any view runs)."""
     return g.get("who")
@@ -130,7 +137,9 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
             return Identity(f"token:{named.name}", ROLE_OF_SCOPE[named.scope], "token") if named else None
         name = session.get("user")
         account = accounts.get(name) if isinstance(name, str) else None
-        return Identity(account.name, account.role, "session") if account else None
+        if account is None or session.get("stamp") != password_stamp(account):
+            return None  # no account, or one whose password changed since this session began
+        return Identity(account.name, account.role, "session")
 
     @app.before_request
     def guard() -> BaseResponse | tuple[Response, int] | None:
@@ -172,6 +181,7 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
         session.clear()
         session.permanent = True
         session["user"] = account.name
+        session["stamp"] = password_stamp(account)
         log.info("%s logged in from %s", account.name, request.remote_addr)
         return redirect(target)
 
@@ -196,6 +206,9 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
             accounts.set_password(who.name, change.new)
         except AccountError as problem:
             return reply(ErrorBody(error=str(problem)), 400)
+        changed = accounts.get(who.name)
+        if changed is not None:
+            session["stamp"] = password_stamp(changed)  # this session goes on; the account's others end
         log.info("%s changed their password", who.name)
         return reply(PasswordChanged(changed=who.name))
 

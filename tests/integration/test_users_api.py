@@ -170,11 +170,13 @@ def test_an_admin_adds_resets_and_removes_an_account(pipeline: Pipeline, admin: 
         assert status == 403 and "admin" in answer["error"], (method, path)
     assert vera.send("GET", "/users")[0] == 403
 
-    # A reset password replaces the old one.
+    # A reset password replaces the old one, and ends the sessions opened with the old one.
     status, answer = admin.send("PUT", "/api/users/vera/password", {"password": "vera second pw"})
     assert (status, answer) == (200, {"changed": "vera"})
+    assert vera.send("GET", "/api/me")[0] == 401, "a session opened with the old password ended"
     assert Client(pipeline.base_url, seen).log_in("vera", "vera first pw") == 401
-    assert Client(pipeline.base_url, seen).log_in("vera", "vera second pw") == 302
+    vera = Client(pipeline.base_url, seen)
+    assert vera.log_in("vera", "vera second pw") == 302
 
     # A role changes both ways; then the account goes, and its login with it.
     assert admin.send("PUT", "/api/users/vera/role", {"role": "admin"})[1]["role"] == "admin"
