@@ -12,6 +12,8 @@ STREAM_SEND_TIMEOUT_S is dropped (services/web/app.py).
 
 from __future__ import annotations
 
+import logging
+
 from gunicorn.app.base import BaseApplication
 
 from services.web.app import create_app
@@ -22,6 +24,17 @@ ACCESS_LOG_FORMAT = f'%(h)s %({{{WHO}}}e)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(
 """Who asked (address, and 'api-token' when the token was shown), what, the answer, its size and duration.
 
 The path without its query string: a query may carry a secret, and the log must not."""
+
+
+class DroppedViewerFilter(logging.Filter):
+    """gunicorn logs a viewer let go by the send timeout as a socket error with a traceback; one line says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], TimeoutError):
+            record.msg, record.args = "a client took nothing for STREAM_SEND_TIMEOUT_S: disconnected", ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
 
 
 class WebServer(BaseApplication):
@@ -55,4 +68,5 @@ class WebServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):  # type: ignore[no-untyped-def]
+        logging.getLogger("gunicorn.error").addFilter(DroppedViewerFilter())
         return create_app(self.settings)

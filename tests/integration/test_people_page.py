@@ -16,6 +16,7 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -219,4 +220,15 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     page.click("#add-upload")
     expect(page.locator("#report")).to_contain_text("needs an admin")
     assert not any(Path(pipeline.env["FACES_DIR"]).iterdir())
+
+    # The live page: every camera's status and the names in view come over one events channel, then the stream.
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlsplit(request.url).path))
+    page.goto(f"{pipeline.base_url}/")
+    camera = page.locator('figure.camera[data-camera="hamilton"]')
+    expect(camera.locator('[data-role="status"]')).to_have_text("live")
+    expect(camera.locator('[data-role="people"]')).to_contain_text("Unknown", timeout=SLOW_MS)  # nobody is known
+    expect(camera.locator("img")).to_have_attribute("src", "/stream/hamilton.mjpg")
+    page.wait_for_function("document.querySelector('figure.camera img').naturalWidth > 0")
+    assert [path for path in asked if path.startswith("/api/")] == ["/api/events"], asked
     assert page.problems == [], page.problems  # type: ignore[attr-defined]
