@@ -302,3 +302,23 @@ class ResultRecorder(threading.Thread):
     def stop(self) -> None:
         self._stop_event.set()
         self.join(5)
+
+
+def write_y4m(clip: Path, path: Path, width: int, seconds: float) -> Path:
+    """The first seconds of a clip as a YUV4MPEG2 file (4:2:0), the format Chromium's fake webcam plays in a loop."""
+    import cv2
+
+    video = cv2.VideoCapture(str(clip))
+    fps = video.get(cv2.CAP_PROP_FPS) or 30.0
+    with path.open("wb") as out:
+        for index in range(round(fps * seconds)):
+            ok, frame = video.read()
+            if not ok:
+                break
+            height = round(frame.shape[0] * width / frame.shape[1] / 2) * 2
+            frame = cv2.resize(frame, (width, height))
+            if index == 0:
+                out.write(f"YUV4MPEG2 W{width} H{height} F{round(fps * 1000)}:1000 Ip A1:1 C420jpeg\n".encode())
+            out.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    video.release()
+    return path

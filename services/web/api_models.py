@@ -55,10 +55,13 @@ class CameraSummary(ApiModel):
     source: str = Field(description="What the camera reads: a device index, a file or a URL")
     fps: float = Field(description="Frames per second received (0 when there is no signal)")
     resolution: tuple[int, int] | None = Field(description="Width and height in pixels; null before the first frame")
-    status: Literal["live", "no_signal"] = Field(description="Whether frames are arriving")
+    status: Literal["live", "no_signal", "offline"] = Field(
+        description="Whether frames are arriving; 'offline' for a browser's camera whose host left"
+    )
     message: str = Field(description="Why there is no signal; empty when live")
     last_frame_time: float | None = Field(description="Capture time of the newest frame, Unix seconds")
     viewers: int = Field(ge=0, description="Streams of this camera being watched now")
+    hosted: bool = Field(description="A browser's webcam (Go live), not a camera of the server")
 
 
 class CameraLive(CameraSummary):

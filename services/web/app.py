@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 
@@ -12,7 +13,9 @@ from services.web import mjpeg
 from services.web.account_pages import create_account_pages
 from services.web.api_models import CameraList, ErrorBody, reply
 from services.web.auth import current, install_auth
+from services.web.green import bus_context
 from services.web.guards import install_guards
+from services.web.hosting import MAX_FRAME_BYTES, BusPublisher, host
 from services.web.listener import BusListener
 from services.web.live import camera_summary, event_stream
 from services.web.metrics import WebMetrics
@@ -22,6 +25,7 @@ from services.web.state import CameraView, Hub
 from services.web.stream_slots import StreamSlots
 from services.web.tokens_api import create_tokens_api
 from services.web.users_api import create_users_api
+from services.web.websocket import Closed, Handled, NotWebSocket, WebSocket, is_upgrade
 from shared.config import Settings, load_config
 from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.redact import mask_uri
@@ -50,6 +54,8 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app.register_blueprint(create_users_api(settings))
     app.register_blueprint(create_account_pages())
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
+    configured = {camera.name for camera in settings.cameras}
+    bus = BusPublisher(settings, bus_context)
     metrics = WebMetrics(hub)
     slots = StreamSlots(settings.max_streams_per_client)
     app.extensions["facestream.hub"] = hub
@@ -110,6 +116,24 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
             abort(429, description=f"this address holds {slots.per_client} streams already (MAX_STREAMS_PER_CLIENT)")
         return client
 
+    @app.route("/ws/publish/<camera>", websocket=True)  # werkzeug routes a WebSocket upgrade only to such rules
+    def publish(camera: str) -> Response:
+        if not is_upgrade(request.environ):
+            abort(400, description="this is a WebSocket: connect with ws:// (or wss://), see the README's Go live")
+        try:
+            channel = WebSocket(request.environ, MAX_FRAME_BYTES, settings.stream_send_timeout_s)
+        except NotWebSocket as problem:
+            abort(400, description=f"not a WebSocket upgrade: {problem}")
+        client = take_slot()
+        who = current()
+        try:
+            host(channel, camera, hub.claim_host(camera, configured), bus, who.name if who else "-")
+        except Closed:
+            pass
+        finally:
+            slots.give_back(client)
+        return Handled()
+
     @app.get("/api/events")
     def events() -> Response:
         return held_while_open(take_slot(), Response(event_stream(hub), mimetype="text/event-stream"))
@@ -126,6 +150,10 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         if result is None:
             abort(404, description=f"no result yet for camera {camera!r}")
         return reply(result)
+
+    @app.get("/go-live")
+    def go_live_page() -> str:
+        return render_template("golive.html", suggested=f"browser-{secrets.token_hex(2)}")
 
     @app.get("/people")
     def people_page() -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -69,6 +70,8 @@ def needed_role(method: str, path: str) -> Role | None:
         return None
     if path in ("/logout", "/api/me/password"):
         return "viewer"
+    if path.startswith("/ws/"):
+        return "admin"  # hosting a camera puts frames on the bus: a write, though the upgrade is a GET
     if method in SAFE_METHODS:
         is_photo = path.startswith("/api/people/") and "/photos/" in path
         return "admin" if is_photo or path.startswith(ADMIN_ONLY_READS) else "viewer"
@@ -92,6 +95,13 @@ def password_stamp(account: Account) -> str:
     """A short digest of the account's password hash. A session carries the stamp of the password it was opened
     with, so a new password (changed, or reset by an admin) ends every session opened with the old one."""
     return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
+
+
+def same_origin(headers: Mapping[str, str]) -> bool:
+    """Whether a request's Origin is this very site. Browsers send cookies with a WebSocket upgrade from any
+    page and CSRF tokens do not apply there, so a WebSocket opened with a login must come from our own pages."""
+    origin = headers.get("Origin")
+    return origin is not None and urlsplit(origin).netloc == headers.get("Host", "")
 
 
 def current() -> Identity | None:
@@ -159,6 +169,8 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
             return jsonify(error=f"{who.name} is a viewer: this needs an admin"), 403
         if who.via == "session" and request.method not in SAFE_METHODS:
             csrf.protect()
+        if who.via == "session" and request.path.startswith("/ws/") and not same_origin(request.headers):
+            return jsonify(error="a WebSocket with a login must come from this site's own pages"), 403
         return None
 
     @app.errorhandler(CSRFError)

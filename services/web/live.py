@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 
 from services.web.api_models import CameraLive, CameraSummary, LiveUpdate
-from services.web.state import STALE_AFTER_S, CameraView, Hub
+from services.web.state import BROWSER_SOURCE, STALE_AFTER_S, CameraView, Hub
 from shared.redact import mask_uri
 
 EVENTS_EVERY_S = 0.5
@@ -34,10 +34,11 @@ def camera_summary(view: CameraView) -> CameraSummary:
         source=mask_uri(view.source),
         fps=status.fps if status and live else 0.0,
         resolution=(width, height) if width else None,
-        status="live" if live else "no_signal",
+        status="live" if live else ("offline" if view.offline() else "no_signal"),
         message="" if live else (mask_uri(status.message) if status and status.message else "no frames yet"),
         last_frame_time=packet.header.ts if packet else None,
         viewers=view.viewers,
+        hosted=view.source == BROWSER_SOURCE,
     )
 
 

@@ -32,13 +32,15 @@ def stream(view: CameraView, boxes: bool, blur: Blur, metrics: WebMetrics) -> It
     metrics.viewers.labels(view.name).inc()
     frames_streamed = metrics.frames_streamed.labels(view.name)
     no_signal: bytes | None = None
+    no_signal_says = ""
     try:
         last_seq = -1
         while True:
             packet = view.wait_newer(last_seq, timeout_s=NO_SIGNAL_EVERY_S)
             if packet is None or not view.is_live():
-                if no_signal is None:
-                    no_signal = overlay.no_signal_card(f"camera {view.name}: waiting for frames")
+                said = view.absence()
+                if no_signal is None or said != no_signal_says:
+                    no_signal, no_signal_says = overlay.no_signal_card(said), said
                 yield part(no_signal, -1, time.time())
                 if packet is None:
                     continue

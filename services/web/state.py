@@ -18,9 +18,14 @@ from services.web.green import off_loop
 from services.web.overlay import Blur
 from shared.boxes import moved
 from shared.bus import schema
+from shared.config import CAMERA_NAME_PATTERN
 
 STALE_AFTER_S = 2.0
 """A camera with no frame for this long shows "no signal"."""
+BROWSER_SOURCE = "browser"
+"""The source shown for a camera a browser hosts."""
+FORGET_HOSTED_AFTER_S = 60.0
+"""A browser's camera whose host left is listed as offline this long, then forgotten."""
 RESULT_MAX_AGE_S = 1.0
 """Boxes older than this (relative to the frame drawn on) are not drawn: they would mislead."""
 
@@ -49,6 +54,10 @@ class CameraView:
         self._render_lock = threading.Lock()
         self._rendered: dict[tuple[bool, Blur], tuple[int, bytes]] = {}
         self.viewers = 0
+        self.hosted = False
+        """A browser is sending this camera's frames now (Go live)."""
+        self.host_left_at: float | None = None
+        """When the browser that hosted this camera left (monotonic); None if none did."""
 
     # Writers: the bus thread.
     def put_frame(self, header: schema.FrameHeader, jpeg: bytes) -> None:
@@ -69,6 +78,7 @@ class CameraView:
                 )
             ):
                 self._result = result
+                self._changed.notify_all()
 
     def put_status(self, status: schema.Status) -> None:
         """Keep the capture process's latest word."""
@@ -88,6 +98,15 @@ class CameraView:
             packet = self._packet
         return packet if packet is not None and packet.seq != after_seq else None
 
+    def wait_result_newer(self, after_ts: float, timeout_s: float) -> schema.Result | None:
+        """The newest result if its frame is newer than ``after_ts``, waiting up to the timeout."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._result is not None and self._result.capture_ts > after_ts, timeout=timeout_s
+            )
+            result = self._result
+        return result if result is not None and result.capture_ts > after_ts else None
+
     def latest_result(self) -> schema.Result | None:
         """The newest result, whatever its age."""
         with self._changed:
@@ -101,8 +120,43 @@ class CameraView:
     def is_live(self, now: float | None = None) -> bool:
         """Whether a frame arrived recently enough to call the camera live."""
         with self._changed:
-            packet = self._packet
-        return packet is not None and (now or time.monotonic()) - packet.received_at < STALE_AFTER_S
+            packet, left, hosted = self._packet, self.host_left_at, self.hosted
+        if packet is None or (left is not None and not hosted and left >= packet.received_at):
+            return False  # its host left: offline at once, not after STALE_AFTER_S
+        return (now or time.monotonic()) - packet.received_at < STALE_AFTER_S
+
+    def start_hosting(self) -> bool:
+        """A browser takes this camera; False if one hosts it already or its frames still come from elsewhere."""
+        live = self.is_live()
+        with self._changed:
+            if self.hosted or (self.host_left_at is None and live):
+                return False
+            self.hosted, self.host_left_at, self.source = True, None, BROWSER_SOURCE
+            return True
+
+    def stop_hosting(self) -> None:
+        """The browser hosting this camera left: offline now."""
+        with self._changed:
+            self.hosted, self.host_left_at = False, time.monotonic()
+            self._changed.notify_all()
+
+    def offline(self) -> bool:
+        """A browser hosted this camera and has left."""
+        with self._changed:
+            return self.host_left_at is not None and not self.hosted
+
+    def offline_for(self, now: float) -> float:
+        """Seconds since the host of this camera left (0 while hosted, or if no browser ever hosted it)."""
+        with self._changed:
+            return now - self.host_left_at if self.host_left_at is not None and not self.hosted else 0.0
+
+    def absence(self) -> str:
+        """What a viewer is told while no frame comes."""
+        return (
+            f"camera {self.name}: offline (its host left)"
+            if self.offline()
+            else f"camera {self.name}: waiting for frames"
+        )
 
     def faces_for(self, packet: Packet) -> list[schema.Face]:
         """The boxes to draw on this frame: the newest result's, if recent enough, moved to where each face is now.
@@ -177,6 +231,21 @@ class Hub:
             return view
 
     def cameras(self) -> list[CameraView]:
-        """Every camera, in name order."""
+        """Every camera, in name order (a browser's camera is forgotten a while after its host left)."""
+        now = time.monotonic()
         with self._lock:
+            for name, view in list(self._cameras.items()):
+                if view.offline_for(now) > FORGET_HOSTED_AFTER_S:
+                    del self._cameras[name]
             return [self._cameras[name] for name in sorted(self._cameras)]
+
+    def claim_host(self, name: str, configured: set[str]) -> CameraView | None:
+        """The camera a browser will host under this name; None if the name is bad or taken (a server camera,
+        another browser now, or a camera whose frames still arrive from elsewhere)."""
+        with self._lock:
+            if name in configured or not CAMERA_NAME_PATTERN.match(name):
+                return None
+            view = self._cameras.get(name)
+            if view is None:
+                view = self._cameras[name] = CameraView(name, BROWSER_SOURCE)
+            return view if view.start_hosting() else None

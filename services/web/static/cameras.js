@@ -3,11 +3,40 @@
 // open: a browser holds six connections per server, and the channel must not wait behind them.
 const figures = () => document.querySelectorAll('figure.camera');
 
+const LABELS = { live: 'live', no_signal: 'no signal', offline: 'offline' };
+let streamsStarted = false;
+
+// A camera that appeared after the page loaded (a browser that went live): a figure like the server's own.
+function figureFor(camera) {
+  const existing = document.querySelector(`[data-camera="${CSS.escape(camera.id)}"]`);
+  if (existing) return existing;
+  const figure = document.createElement('figure');
+  figure.className = 'camera';
+  figure.dataset.camera = camera.id;
+  const image = document.createElement('img');
+  image.alt = `Live view of camera ${camera.id}`;
+  image.dataset.src = `/stream/${encodeURIComponent(camera.id)}.mjpg`;
+  const caption = document.createElement('figcaption');
+  const name = document.createElement('strong');
+  name.textContent = camera.hosted ? `${camera.id} (browser)` : camera.id;
+  caption.append(name);
+  for (const [role, kind] of [['status', 'badge'], ['detail', 'detail'], ['people', 'people']]) {
+    const span = document.createElement('span');
+    span.className = kind;
+    span.dataset.role = role;
+    caption.append(span);
+  }
+  figure.append(image, caption);
+  document.querySelector('.grid').append(figure);
+  document.getElementById('no-camera')?.remove();
+  if (streamsStarted) startStreams();
+  return figure;
+}
+
 function show(camera) {
-  const figure = document.querySelector(`[data-camera="${CSS.escape(camera.id)}"]`);
-  if (!figure) return;
+  const figure = figureFor(camera);
   const badge = figure.querySelector('[data-role="status"]');
-  badge.textContent = camera.status === 'live' ? 'live' : 'no signal';
+  badge.textContent = LABELS[camera.status] || camera.status;
   badge.className = `badge ${camera.status}`;
   const resolution = camera.resolution ? `${camera.resolution[0]}×${camera.resolution[1]}` : '';
   figure.querySelector('[data-role="detail"]').textContent =
@@ -18,6 +47,7 @@ function show(camera) {
 }
 
 function startStreams() {
+  streamsStarted = true;
   for (const image of document.querySelectorAll('img[data-src]')) {
     image.src = image.dataset.src;
     image.removeAttribute('data-src');
