@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -97,11 +96,10 @@ def password_stamp(account: Account) -> str:
     return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
 
 
-def same_origin(headers: Mapping[str, str]) -> bool:
+def same_origin(origin: str | None, host: str) -> bool:
     """Whether a request's Origin is this very site. Browsers send cookies with a WebSocket upgrade from any
     page and CSRF tokens do not apply there, so a WebSocket opened with a login must come from our own pages."""
-    origin = headers.get("Origin")
-    return origin is not None and urlsplit(origin).netloc == headers.get("Host", "")
+    return origin is not None and urlsplit(origin).netloc == host
 
 
 def current() -> Identity | None:
@@ -169,7 +167,7 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
             return jsonify(error=f"{who.name} is a viewer: this needs an admin"), 403
         if who.via == "session" and request.method not in SAFE_METHODS:
             csrf.protect()
-        if who.via == "session" and request.path.startswith("/ws/") and not same_origin(request.headers):
+        if who.via == "session" and request.path.startswith("/ws/") and not same_origin(request.origin, request.host):
             return jsonify(error="a WebSocket with a login must come from this site's own pages"), 403
         return None
 
