@@ -78,8 +78,8 @@ def needed_role(method: str, path: str) -> Role | None:
 
 
 def wants_json(path: str) -> bool:
-    """Programs (the API, the streams, metrics) get JSON errors; people get pages (the API's docs are one)."""
-    return path.startswith(("/api/", "/stream/", "/metrics")) and path != "/api/docs"
+    """Programs (the API, the streams, metrics, WebSockets) get JSON errors; people get pages (the API docs are one)."""
+    return path.startswith(("/api/", "/stream/", "/metrics", "/ws/")) and path != "/api/docs"
 
 
 def safe_next(target: str | None) -> str:
