@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -116,6 +117,38 @@ def cpu_before(pipeline) -> dict:  # type: ignore[no-untyped-def]
     return common.cpu_snapshot(common.label_processes(processes_with_marker(pipeline.marker)))
 
 
+def browser_pids() -> list[int]:
+    """This run's Chromium processes: descendants of this process (through Playwright's driver) named chromium."""
+    parents: dict[int, int | None] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            parents[int(entry.name)] = common.parent_pid(int(entry.name))
+    ours, mine = [], os.getpid()
+    for pid in parents:
+        ancestor, hops = parents.get(pid), 0
+        while ancestor not in (None, 0, 1, mine) and hops < 20:
+            ancestor, hops = parents.get(ancestor), hops + 1
+        if ancestor == mine and "chrom" in common.cmdline(pid).split(" ")[0]:
+            ours.append(pid)
+    return ours
+
+
+def browser_cpu_seconds() -> dict[int, float | None]:
+    return {pid: common.cpu_seconds(pid) for pid in browser_pids()}
+
+
+def browser_cores(before: dict[int, float | None], seconds: float) -> float | None:
+    """Cores used by the Chromium processes alive at both ends of the window."""
+    if not seconds:
+        return None
+    used = 0.0
+    for pid, start in before.items():
+        end = common.cpu_seconds(pid)
+        if start is not None and end is not None:
+            used += end - start
+    return used / seconds
+
+
 def server_alone(pipeline, recorder: common.BusRecorder, seconds: float) -> dict:  # type: ignore[no-untyped-def]
     before = cpu_before(pipeline)
     window = common.Window(time.time(), time.time() + seconds)
@@ -143,6 +176,7 @@ def host_phase(context, pipeline, recorder, width: int, seconds: float, warmup: 
         time.sleep(warmup)
         first = page.evaluate(DRAIN)
         before = cpu_before(pipeline)
+        browser_before = browser_cpu_seconds()
         started = time.time()
         trips: list[float] = []
         fps_samples: list[float] = []
@@ -155,6 +189,7 @@ def host_phase(context, pipeline, recorder, width: int, seconds: float, warmup: 
                 fps_samples.append(last["fps"])
         window = common.Window(started, time.time())
         cores = pipeline_cores(pipeline, before, window.seconds)
+        cores["browser"] = browser_cores(browser_before, window.seconds)
         page.click("#stop")
         page.locator("#status", has_text="Off the air").wait_for(timeout=10_000)
     finally:
@@ -300,13 +335,14 @@ def report(phases: list[dict]) -> None:
     print()
     print(
         common.table(
-            ["phase", "infer cores", "web cores", "capture cores", "named (host)", "named (server)"],
+            ["phase", "infer cores", "web cores", "capture cores", "browser cores", "named (host)", "named (server)"],
             [
                 [
                     phase["phase"],
                     common.fmt(phase["cores"]["infer"], 2),
                     common.fmt(phase["cores"]["web"], 2),
                     common.fmt(phase["cores"]["capture"], 2),
+                    common.fmt(phase["cores"].get("browser"), 2),
                     common.fmt(phase.get("hosted", {}).get("named_fraction"), 2),
                     common.fmt(phase["server"]["named_fraction"], 2),
                 ]

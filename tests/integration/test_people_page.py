@@ -12,7 +12,6 @@ Playwright (`make test` installs both where it can: scripts/install-browser.sh).
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -20,19 +19,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser import chromium, log_in, watched
 from tests.harness import ROOT, Pipeline
+
+from playwright.sync_api import Page, expect  # isort: skip  (after tests.browser, which skips without it)
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-if importlib.util.find_spec("playwright") is None:
-    pytest.skip(
-        "the browser test needs Playwright: make test installs it (requirements-dev.txt)", allow_module_level=True
-    )
-if not CHROMIUM.is_file():
-    pytest.skip(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 SCREENSHOT = Path("/tmp/people_page.png")
 SLOW_MS = 60_000
@@ -65,45 +58,17 @@ def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture()
 def page(pipeline: Pipeline):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-            ],
-        )
+    fake_webcam = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    with chromium(*fake_webcam) as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         context.grant_permissions(["camera"])
-        opened = context.new_page()
-        opened.problems = []  # type: ignore[attr-defined]
-        opened.on("pageerror", lambda error: opened.problems.append(f"page error: {error}"))  # type: ignore[attr-defined]
-        opened.on(
-            "console",
-            lambda message: (
-                message.type == "error"  # HTTP errors are expected (401, 400): JS errors are not
-                and not message.text.startswith("Failed to load resource")
-                and opened.problems.append(f"console: {message.text}")
-            ),
-        )  # type: ignore[attr-defined]
+        opened = watched(context.new_page())
         opened.on("dialog", lambda dialog: dialog.accept())
-        try:
-            yield opened
-        finally:
-            browser.close()
+        yield opened
 
 
 ADMIN_PASSWORD = "admin-password-for-the-test"
 VIEWER_PASSWORD = "viewer-password-for-the-test"
-
-
-def log_in(page: Page, name: str, password: str) -> None:
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.click("form.login button[type=submit]")
 
 
 def person_card(page: Page, name: str):
@@ -123,7 +88,8 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     expect(page.locator(".login .error")).to_contain_text("Wrong name or password")
     log_in(page, "admin", ADMIN_PASSWORD)
     expect(page).to_have_url(f"{pipeline.base_url}/people")
-    expect(page.locator("nav a", has_text="Live")).to_have_attribute("href", "/")
+    expect(page.get_by_role("link", name="Live", exact=True)).to_have_attribute("href", "/")
+    expect(page.get_by_role("link", name="Go live", exact=True)).to_have_attribute("href", "/go-live")
     expect(page.locator("nav a", has_text="API")).to_have_attribute("href", "/api/docs")
     expect(page.locator(".account")).to_contain_text("admin (admin)")
     expect(page.locator("#app")).to_be_visible()

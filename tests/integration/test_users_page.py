@@ -9,7 +9,6 @@ Skipped, saying why, without Chromium or Playwright.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import urllib.error
@@ -19,19 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium, log_in, watched
 from tests.harness import Pipeline
+
+from playwright.sync_api import Page, expect  # isort: skip  (after tests.browser, which skips without it)
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-if importlib.util.find_spec("playwright") is None:
-    pytest.skip(
-        "the browser test needs Playwright: make test installs it (requirements-dev.txt)", allow_module_level=True
-    )
-if not CHROMIUM.is_file():
-    pytest.skip(f"the browser test needs Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 ADMIN_PASSWORD = "admin-password-for-the-test"
 SCREENSHOT = Path("/tmp/users_page.png")
@@ -53,32 +46,10 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
 
 @pytest.fixture()
 def page(pipeline: Pipeline) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        opened = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
-        opened.problems = []  # type: ignore[attr-defined]
-        opened.on("pageerror", lambda error: opened.problems.append(f"page error: {error}"))  # type: ignore[attr-defined]
-        opened.on(
-            "console",
-            lambda message: (
-                message.type == "error"  # HTTP errors are expected (the 403): JS errors are not
-                and not message.text.startswith("Failed to load resource")
-                and opened.problems.append(f"console: {message.text}")  # type: ignore[attr-defined]
-            ),
-        )
+    with chromium() as browser:
+        opened = watched(browser.new_context(viewport={"width": 1300, "height": 900}).new_page())
         opened.on("dialog", lambda dialog: dialog.accept())  # "Remove ...?", "Revoke ...?"
-        try:
-            yield opened
-        finally:
-            browser.close()
-
-
-def log_in(page: Page, name: str, password: str) -> None:
-    page.fill("#name", name)
-    page.fill("#password", password)
-    page.click("form.login button[type=submit]")
+        yield opened
 
 
 def me_with(pipeline: Pipeline, token: str) -> int:
