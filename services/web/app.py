@@ -38,7 +38,8 @@ pin megabytes each and make the web copy seconds of video into them; a slow one 
 from the buffer instead of skipping to the newest."""
 ADD_CAMERA_HINT = (
     "No camera is configured: restart with SOURCE set, e.g. `make run SOURCE=0` for a webcam, "
-    "`make run SOURCE=clip.mp4` for a video file or `make run SOURCE=rtsp://host/stream`."
+    "`make run SOURCE=clip.mp4` for a video file or `make run SOURCE=rtsp://host/stream`; "
+    "or make a browser's webcam a camera on the Go live page."
 )
 
 
@@ -150,6 +151,10 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         if result is None:
             abort(404, description=f"no result yet for camera {camera!r}")
         return reply(result)
+
+    @app.get("/camera/<camera>")
+    def camera_page(camera: str) -> str:
+        return render_template("camera.html", camera=view_or_404(camera).name)
 
     @app.get("/go-live")
     def go_live_page() -> str:

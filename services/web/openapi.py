@@ -314,7 +314,12 @@ def spec(version: str = "1") -> dict[str, Any]:
         "info": {
             "title": "facestream API",
             "version": version,
-            "description": "Live face recognition. Every call needs a login or the API token; changes need an admin.",
+            "description": (
+                "Live face recognition. Every call needs a login or the API token; changes need an admin. "
+                "A browser or program hosts a camera over the WebSocket /ws/publish/{camera} (a writer's credential): "
+                'each binary message one JPEG frame; the server answers {"ack": frame_id} and pushes '
+                '{"type": "result", ...} (the Result schema) and {"type": "status", ...}; see the README\'s Go live.'
+            ),
         },
         "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": schemas},
         "security": SECURITY,

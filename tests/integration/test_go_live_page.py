@@ -89,7 +89,7 @@ def test_a_browser_goes_live_is_watched_named_and_goes_offline(
         laptop = watching.locator('figure.camera[data-camera="laptop"]')
         expect(laptop.locator('[data-role="status"]')).to_have_text("live")
         watching.wait_for_function(
-            "document.querySelector('figure.camera[data-camera=\"laptop\"] img').naturalWidth > 0"
+            "() => document.querySelector('figure.camera[data-camera=\"laptop\"] img').naturalWidth > 0"
         )
         expect(hosting.locator("#viewers")).to_have_text("1")
 
@@ -104,7 +104,16 @@ def test_a_browser_goes_live_is_watched_named_and_goes_offline(
         watching.screenshot(path=str(SHOTS / "go_live_grid.png"))
         assert hosting.problems == [] and watching.problems == [], (hosting.problems, watching.problems)  # type: ignore[attr-defined]
 
-        # The host closes its page: the camera goes offline, on the API and in the grid.
+        # The camera's own page: the picture with or without the boxes, the names in view.
+        laptop.locator("a.name").click()
+        expect(watching).to_have_url(f"{base}/camera/laptop")
+        laptop = watching.locator('figure.camera[data-camera="laptop"]')
+        watching.wait_for_function("() => document.querySelector('figure.full img').naturalWidth > 0")
+        expect(laptop.locator('[data-role="people"]')).to_contain_text(KNOWN, timeout=SLOW_MS)
+        watching.uncheck("#overlay")
+        expect(laptop.locator("img")).to_have_attribute("src", "/stream/laptop.mjpg?overlay=0")
+
+        # The host closes its page: the camera goes offline, on the API and on the page.
         hosting.close()
 
         def offline() -> bool:

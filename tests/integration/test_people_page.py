@@ -195,6 +195,6 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     expect(camera.locator('[data-role="status"]')).to_have_text("live")
     expect(camera.locator('[data-role="people"]')).to_contain_text("Unknown", timeout=SLOW_MS)  # nobody is known
     expect(camera.locator("img")).to_have_attribute("src", "/stream/hamilton.mjpg")
-    page.wait_for_function("document.querySelector('figure.camera img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('figure.camera img').naturalWidth > 0")
     assert [path for path in asked if path.startswith("/api/")] == ["/api/events"], asked
     assert page.problems == [], page.problems  # type: ignore[attr-defined]

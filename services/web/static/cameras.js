@@ -9,7 +9,8 @@ let streamsStarted = false;
 // A camera that appeared after the page loaded (a browser that went live): a figure like the server's own.
 function figureFor(camera) {
   const existing = document.querySelector(`[data-camera="${CSS.escape(camera.id)}"]`);
-  if (existing) return existing;
+  const grid = document.querySelector('.grid');
+  if (existing || !grid) return existing; // a camera's own page shows that camera only
   const figure = document.createElement('figure');
   figure.className = 'camera';
   figure.dataset.camera = camera.id;
@@ -17,7 +18,9 @@ function figureFor(camera) {
   image.alt = `Live view of camera ${camera.id}`;
   image.dataset.src = `/stream/${encodeURIComponent(camera.id)}.mjpg`;
   const caption = document.createElement('figcaption');
-  const name = document.createElement('strong');
+  const name = document.createElement('a');
+  name.href = `/camera/${encodeURIComponent(camera.id)}`;
+  name.className = 'name';
   name.textContent = camera.hosted ? `${camera.id} (browser)` : camera.id;
   caption.append(name);
   for (const [role, kind] of [['status', 'badge'], ['detail', 'detail'], ['people', 'people']]) {
@@ -27,7 +30,7 @@ function figureFor(camera) {
     caption.append(span);
   }
   figure.append(image, caption);
-  document.querySelector('.grid').append(figure);
+  grid.append(figure);
   document.getElementById('no-camera')?.remove();
   if (streamsStarted) startStreams();
   return figure;
@@ -35,6 +38,7 @@ function figureFor(camera) {
 
 function show(camera) {
   const figure = figureFor(camera);
+  if (!figure) return;
   const badge = figure.querySelector('[data-role="status"]');
   badge.textContent = LABELS[camera.status] || camera.status;
   badge.className = `badge ${camera.status}`;
@@ -65,3 +69,10 @@ events.addEventListener('error', () => {
   }
 });
 setTimeout(startStreams, 3000); // the pictures come even if the channel cannot open
+
+// A camera's own page: the boxes and names drawn on the picture, or the raw picture.
+document.getElementById('overlay')?.addEventListener('change', (event) => {
+  const image = document.querySelector('figure.full img');
+  const base = (image.getAttribute('src') || image.dataset.src).split('?')[0];
+  image.src = event.target.checked ? base : `${base}?overlay=0`;
+});
