@@ -87,6 +87,14 @@ def bus_figures(recorder: common.BusRecorder, camera: str, window: common.Window
     named = [body for body in with_face if any(face["name"] == common.KNOWN for face in body["faces"])]
     frames = recorder.frame_latency_ms(camera, window)
     sizes = sorted({(body["width"], body["height"]) for _, body in results})
+    names: dict[str, int] = {}
+    for _, body in results:
+        for face in body["faces"]:
+            names[face["name"]] = names.get(face["name"], 0) + 1
+    worker_ms = {
+        key: common.percentile([body["timings"].get(key, 0.0) for _, body in results], 50)
+        for key in ("queue_ms", "decode_ms", "detect_ms", "encode_ms", "total_ms")
+    }
     return {
         "frames_per_s": frames["frames"] / window.seconds if window.seconds else None,
         "results_per_s": len(results) / window.seconds if window.seconds else None,
@@ -95,6 +103,8 @@ def bus_figures(recorder: common.BusRecorder, camera: str, window: common.Window
         "frame_to_bus_ms_p50": frames["p50"],
         "named_fraction": len(named) / len(with_face) if with_face else None,
         "sizes": [list(size) for size in sizes],
+        "faces_by_name": names,
+        "worker_ms_p50": worker_ms,
     }
 
 
@@ -335,7 +345,17 @@ def report(phases: list[dict]) -> None:
     print()
     print(
         common.table(
-            ["phase", "infer cores", "web cores", "capture cores", "browser cores", "named (host)", "named (server)"],
+            [
+                "phase",
+                "infer cores",
+                "web cores",
+                "capture cores",
+                "browser cores",
+                "worker ms p50 (host)",
+                "worker ms p50 (server)",
+                "named (host)",
+                "named (server)",
+            ],
             [
                 [
                     phase["phase"],
@@ -343,6 +363,8 @@ def report(phases: list[dict]) -> None:
                     common.fmt(phase["cores"]["web"], 2),
                     common.fmt(phase["cores"]["capture"], 2),
                     common.fmt(phase["cores"].get("browser"), 2),
+                    common.fmt(phase.get("hosted", {}).get("worker_ms_p50", {}).get("total_ms"), 0),
+                    common.fmt(phase["server"]["worker_ms_p50"]["total_ms"], 0),
                     common.fmt(phase.get("hosted", {}).get("named_fraction"), 2),
                     common.fmt(phase["server"]["named_fraction"], 2),
                 ]
