@@ -36,8 +36,8 @@ The two latencies measure different spans: the browser's is glass-to-glass
 from the page's point of view (network in, bus, dispatch, inference, result
 back over the socket), the server camera's is capture-to-result on the bus.
 
-    .venv/bin/python bench/golive.py            # 30 s windows (~3 min)
-    .venv/bin/python bench/golive.py --quick    # 10 s windows (~1.5 min)
+    .venv/bin/python bench/golive.py            # 30 s windows (~2 min)
+    .venv/bin/python bench/golive.py --quick    # 10 s windows (~1 min)
 
 Needs Playwright (requirements-dev.txt) and Chromium at /usr/bin/chromium.
 Writes bench/results/golive.json.

@@ -136,6 +136,22 @@ def read_events(url: str, timeout_s: float = 30.0, headers: dict[str, str] | Non
                 data += line[len("data:") :].strip()
 
 
+BUILD_LEFTOVERS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv/")
+
+
+def repository_files() -> set[str]:
+    """What git sees changed, untracked or ignored in the repository (bytecode and tool caches aside): services
+    started from it must write only to their configured folders, never into it."""
+    listed = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return {line for line in listed if not any(part in line for part in BUILD_LEFTOVERS)}
+
+
 @dataclass
 class Pipeline:
     """One running facestream: supervisord and every service, on loopback."""
@@ -144,6 +160,8 @@ class Pipeline:
     env: dict[str, str]
     marker: str = field(default_factory=lambda: uuid.uuid4().hex)
     process: subprocess.Popen | None = None
+    repository_before: set[str] = field(default_factory=set)
+    """The repository's untracked and ignored files when the pipeline started (see repository_files)."""
     tls: ssl.SSLContext | None = None
     """How to trust the web's certificate, when it serves HTTPS (TLS_CERT)."""
 
@@ -180,6 +198,7 @@ class Pipeline:
 
     def start(self) -> None:
         """Launch everything and wait until the web answers healthy."""
+        self.repository_before = repository_files()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.launch", "--logs", str(self.logs)],
             cwd=ROOT,

@@ -15,6 +15,7 @@ from services.web.api_models import CameraList, ErrorBody, reply
 from services.web.auth import current, install_auth
 from services.web.green import bus_context
 from services.web.guards import install_guards
+from services.web.health import health
 from services.web.hosting import MAX_FRAME_BYTES, BusPublisher, host
 from services.web.listener import BusListener
 from services.web.live import camera_summary, event_stream
@@ -31,7 +32,6 @@ from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.redact import mask_uri
 from shared.token import api_token
 
-BUS_SILENT_UNHEALTHY_S = 5.0
 STREAM_SEND_BUFFER_BYTES = 256 * 1024
 """The kernel's send buffer of a stream: a few frames. Left to grow (to 4 MB), a viewer that stops reading would
 pin megabytes each and make the web copy seconds of video into them; a slow one would get seconds-old frames
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app.register_blueprint(create_tokens_api(settings))
     app.register_blueprint(create_users_api(settings))
     app.register_blueprint(create_account_pages())
+    started_at = time.monotonic()
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     configured = {camera.name for camera in settings.cameras}
     bus = BusPublisher(settings, bus_context)
@@ -174,14 +175,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        silence = hub.bus_silence_s()
-        healthy = silence < BUS_SILENT_UNHEALTHY_S
-        body = {
-            "status": "ok" if healthy else "bus silent",
-            "bus_silence_s": round(silence, 2),
-            "cameras": {view.name: camera_summary(view).status for view in hub.cameras()},
-            "time": time.time(),
-        }
+        body, healthy = health(hub, started_at)
         return jsonify(body), 200 if healthy else 503
 
     @app.get("/metrics")

@@ -128,17 +128,20 @@ class HostedCamera:
             log.info("camera %s: its host left after %d frames", self.view.name, self.frames)
 
     def _take(self, jpeg: bytes) -> None:
+        """Every binary message gets the next frame id, taken or skipped, so the host's count and ours agree."""
+        frame_id = self.frames
+        self.frames += 1
         size = jpeg_size(jpeg)
         if size is None:
-            self.send({"type": "error", "error": "a frame is one JPEG image per binary message", "skipped": True})
+            error = "a frame is one JPEG image per binary message"
+            self.send({"type": "error", "error": error, "skipped": True, "frame_id": frame_id})
             return
         self.size = size
         header = schema.FrameHeader(
-            camera=self.view.name, frame_id=self.frames, ts=time.time(), width=size[0], height=size[1]
+            camera=self.view.name, frame_id=frame_id, ts=time.time(), width=size[0], height=size[1]
         )
         self.bus.send_frame(header, jpeg)
-        self.send({"ack": self.frames})
-        self.frames += 1
+        self.send({"ack": frame_id})
         self._recent.append(time.monotonic())
 
     def _publish_status(self, state: Literal["live", "no_signal"], message: str) -> None:

@@ -22,7 +22,7 @@ import msgpack
 import pytest
 import zmq
 
-from tests.harness import Pipeline, wait_for
+from tests.harness import Pipeline, repository_files, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -290,3 +290,4 @@ def test_nothing_is_written_outside_the_data_folders(pipeline: Pipeline) -> None
     workdir = pipeline.workdir
     allowed = {workdir / "faces", workdir / "data", workdir / "logs", workdir / "launch.out"}
     assert {path for path in workdir.iterdir()} <= allowed
+    assert repository_files() - pipeline.repository_before == set(), "the services wrote into the repository"

@@ -12,6 +12,7 @@ Playwright (`make test` installs both where it can: scripts/install-browser.sh).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser import chromium, log_in, watched
-from tests.harness import ROOT, Pipeline
+from tests.harness import ROOT, Pipeline, wait_for
 
 from playwright.sync_api import Page, expect  # isort: skip  (after tests.browser, which skips without it)
 
@@ -197,4 +198,14 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     expect(camera.locator("img")).to_have_attribute("src", "/stream/hamilton.mjpg")
     page.wait_for_function("() => document.querySelector('figure.camera img').naturalWidth > 0")
     assert [path for path in asked if path.startswith("/api/")] == ["/api/events"], asked
+
+    # The web restarts: the page's events channel reconnects by itself and starts the streams again.
+    pipeline.supervisorctl("restart", "web")
+    expect(camera.locator("img")).to_have_attribute("src", re.compile(r"since=\d+"), timeout=SLOW_MS)
+    wait_for(
+        lambda: pipeline.get_json("/api/cameras")["cameras"][0]["viewers"] >= 1,
+        30,
+        "the page to watch the stream again after the web restarted (the new web counts its viewers afresh)",
+    )
+    expect(camera.locator('[data-role="status"]')).to_have_text("live")
     assert page.problems == [], page.problems  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ a file that does not exist, as a camera that vanished.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -257,25 +258,29 @@ def test_corrupt_frame_and_garbage_messages_are_logged_and_skipped(
 
 def test_killing_a_worker_pauses_neither_stream_nor_results(pipeline: Pipeline, recorder: ResultRecorder) -> None:
     victim = int(pipeline.supervisorctl("pid", "infer:infer-00").strip())
-    gaps: list[float] = []
+    arrived: list[float] = []
+    failed: list[Exception] = []
 
     def watch_stream() -> None:
-        previous = None
-        for part in pipeline.stream("hamilton", 150):
-            if previous is not None:
-                gaps.append(part.received_ts - previous)
-            previous = part.received_ts
+        try:
+            for part in pipeline.stream("hamilton", 150):
+                arrived.append(part.received_ts)
+        except Exception as error:  # a stream that dies must fail the test, not end the thread quietly
+            failed.append(error)
 
     watcher = threading.Thread(target=watch_stream, daemon=True)
     watcher.start()
-    wait_for(lambda: len(gaps) >= 10, 10, "the stream to start")
+    wait_for(lambda: len(arrived) >= 10, 10, "the stream to start")
     killed_at = time.time()
     os.kill(victim, signal.SIGKILL)
     watcher.join(30)
+    assert not watcher.is_alive() and not failed, f"the stream stopped after the kill: {failed}"
+    assert len(arrived) == 150 and arrived[-1] - killed_at >= 3.0, "the stream ran on well after the kill"
+    gaps = [later - earlier for earlier, later in zip(arrived, arrived[1:])]
     assert max(gaps) < 0.5, f"the stream paused for {max(gaps):.2f} s around the kill"
 
+    wait_for(lambda: recorder.results("hamilton", killed_at + 5.0), 15, "results still arriving 5 s after the kill")
     arrivals = [killed_at] + [at for at, _ in recorder.results("hamilton", killed_at)]
-    assert len(arrivals) > 1, "no result arrived after the kill"
     longest = max(later - earlier for earlier, later in zip(arrivals, arrivals[1:]))
     assert longest <= 2.0, f"results paused for {longest:.2f} s after the kill"
 
@@ -289,6 +294,26 @@ def test_killing_a_worker_pauses_neither_stream_nor_results(pipeline: Pipeline, 
         "supervisor's replacement worker to rejoin and publish",
     )
     assert replacement
+
+
+def test_healthz_fails_while_frames_arrive_and_results_stop(pipeline: Pipeline) -> None:
+    """A watchdog must see a stalled recognition: every worker stopped while the cameras still send frames."""
+    healthy = pipeline.get_json("/healthz")
+    assert healthy["cameras"]["hamilton"]["state"] == "ok" and healthy["cameras"]["missing"]["state"] == "no_signal"
+    pipeline.supervisorctl("stop", "infer:*")
+    try:
+
+        def stalled() -> dict | None:
+            status, body = pipeline.get("/healthz")
+            return json.loads(body) if status == 503 else None
+
+        body = wait_for(stalled, 30, "/healthz to say recognition stalled")
+        assert "hamilton" in body["status"] and body["cameras"]["hamilton"]["state"] == "results_stale"
+        assert "newest result" in body["cameras"]["hamilton"]["reason"]
+        assert body["cameras"]["missing"]["healthy"], "a camera without signal does not fail the whole"
+    finally:
+        pipeline.supervisorctl("start", "infer:*")
+    wait_for(lambda: pipeline.get("/healthz")[0] == 200, 90, "/healthz healthy again once workers are back")
 
 
 def test_stops_cleanly_on_ctrl_c(pipeline: Pipeline) -> None:

@@ -58,12 +58,28 @@ function startStreams() {
   }
 }
 
+// After the web restarts the streams have ended; the events channel reconnects by itself, and its
+// reopening restarts them (a fresh URL, so the browser does not keep the dead one).
+function restartStreams() {
+  for (const image of document.querySelectorAll('figure.camera img[src]')) {
+    const url = new URL(image.getAttribute('src'), location.href);
+    url.searchParams.set('since', String(Date.now()));
+    image.src = `${url.pathname}${url.search}`;
+  }
+}
+
+let channelLost = false;
 const events = new EventSource('/api/events');
-events.addEventListener('open', startStreams);
+events.addEventListener('open', () => {
+  if (channelLost) restartStreams();
+  channelLost = false;
+  startStreams();
+});
 events.addEventListener('cameras', (message) => {
   for (const camera of JSON.parse(message.data).cameras) show(camera);
 });
 events.addEventListener('error', () => {
+  channelLost = true;
   for (const figure of figures()) {
     figure.querySelector('[data-role="status"]').textContent = 'reconnecting…';
   }
