@@ -28,6 +28,8 @@ Role = Literal["admin", "viewer"]
 ROLES: tuple[Role, ...] = ("admin", "viewer")
 FIRST_ADMIN = "admin"
 MIN_PASSWORD_LENGTH = 10
+NAME_PATTERN = r"^\s*[A-Za-z0-9._-]{1,32}\s*$"
+"""An account's or a named token's name as sent (trimmed and lower-cased when kept): the API documents it."""
 USERS_FILE = "users.json"
 _NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -40,6 +42,10 @@ class AccountError(ValueError):
 
 class NoSuchAccount(AccountError):
     """The account named does not exist (the API answers 404)."""
+
+
+class NameTaken(AccountError):
+    """An account or token of that name exists already (the API answers 409)."""
 
 
 class LastAdmin(AccountError):
@@ -93,7 +99,7 @@ class AccountStore:
         name, password = check_name(name), check_password(password)
         with self.records.changing() as accounts:
             if name in accounts:
-                raise AccountError(f"an account named {name!r} exists already")
+                raise NameTaken(f"an account named {name!r} exists already")
             accounts[name] = Account(name, role, _hasher.hash(password), time.time())
             return accounts[name]
 

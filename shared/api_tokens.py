@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from shared.accounts import AccountError, Role, check_name
+from shared.accounts import AccountError, NameTaken, Role, check_name
 from shared.json_records import JsonRecords
 
 Scope = Literal["view", "write"]
@@ -62,7 +62,7 @@ class TokenStore:
         token = PREFIX + secrets.token_urlsafe(32)
         with self.records.changing() as tokens:
             if name in tokens:
-                raise AccountError(f"a token named {name!r} exists already: revoke it first")
+                raise NameTaken(f"a token named {name!r} exists already: revoke it first")
             tokens[name] = NamedToken(name, scope, _digest(token), time.time())
         return token
 

@@ -14,6 +14,7 @@ from flask import Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from shared.accounts import MIN_PASSWORD_LENGTH, NAME_PATTERN
 from shared.boxes import NormBox
 from shared.bus import schema
 
@@ -95,8 +96,12 @@ class Me(ApiModel):
 class PasswordChange(ApiModel):
     """The body that changes one's own password."""
 
-    current: str = Field(description="The password now")
-    new: str = Field(description="The new password (at least 10 characters)")
+    current: str = Field(min_length=1, max_length=1024, description="The password now")
+    new: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=1024,
+        description=f"The new password (at least {MIN_PASSWORD_LENGTH} characters)",
+    )
 
 
 class PasswordChanged(ApiModel):
@@ -122,15 +127,19 @@ class UserList(ApiModel):
 class UserRequest(ApiModel):
     """The body that makes an account."""
 
-    name: str = Field(description="1-32 lower-case letters, digits, '.', '_' or '-'")
+    name: str = Field(pattern=NAME_PATTERN, description="1-32 lower-case letters, digits, '.', '_' or '-'")
     role: Literal["admin", "viewer"] = Field(description="admin: everything; viewer: watch and read")
-    password: str = Field(description="Its password (at least 10 characters)")
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH, max_length=1024, description="Its password (at least 10 characters)"
+    )
 
 
 class PasswordReset(ApiModel):
     """The body with which an admin gives an account a new password (the old one is not needed)."""
 
-    password: str = Field(description="The new password (at least 10 characters)")
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH, max_length=1024, description="The new password (at least 10 characters)"
+    )
 
 
 class RoleChange(ApiModel):
@@ -148,7 +157,9 @@ class UserRemoved(ApiModel):
 class TokenRequest(ApiModel):
     """The body that makes a named token."""
 
-    name: str = Field(description="What the token is for: 1-32 lower-case letters, digits, '.', '_' or '-'")
+    name: str = Field(
+        pattern=NAME_PATTERN, description="What the token is for: 1-32 lower-case letters, digits, '.', '_' or '-'"
+    )
     scope: Literal["view", "write"] = Field(description="view: streams and reads; write: also changes people")
 
 

@@ -79,7 +79,11 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     @app.errorhandler(413)
     def json_error(error):  # type: ignore[no-untyped-def]
         if request.path.startswith("/api/") or request.path.startswith("/stream/"):
-            return reply(ErrorBody(error=error.description or error.name), error.code)
+            response, status = reply(ErrorBody(error=error.description or error.name), error.code)
+            allowed = getattr(error, "valid_methods", None)
+            if allowed:  # a 405 says what the path does allow (RFC 9110)
+                response.headers["Allow"] = ", ".join(allowed)
+            return response, status
         return error
 
     @app.get("/")

@@ -32,7 +32,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from services.web.api_models import ErrorBody, Me, PasswordChange, PasswordChanged, reply
-from shared.accounts import Account, AccountError, AccountStore, Role
+from shared.accounts import MIN_PASSWORD_LENGTH, Account, AccountError, AccountStore, Role
 from shared.api_tokens import ROLE_OF_SCOPE, TokenStore
 from shared.config import Settings
 from shared.token import session_key, token_matches
@@ -205,11 +205,12 @@ def install_auth(app: Flask, settings: Settings, token: str) -> None:
     def change_password() -> tuple[Response, int]:
         who = current()
         if who is None or who.via != "session":
-            return reply(ErrorBody(error="only a logged-in account has a password to change"), 400)
+            return reply(ErrorBody(error="only a logged-in account has a password to change"), 403)
         try:
             change = PasswordChange.model_validate(request.get_json(silent=True) or {})
         except ValidationError:
-            return reply(ErrorBody(error='send JSON {"current": "...", "new": "..."}'), 400)
+            wanted = f'send JSON {{"current": "...", "new": "..."}} (a new password: {MIN_PASSWORD_LENGTH}+ characters)'
+            return reply(ErrorBody(error=wanted), 400)
         if accounts.verify(who.name, change.current) is None:
             return reply(ErrorBody(error="the current password is wrong"), 403)
         try:

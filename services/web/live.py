@@ -66,7 +66,7 @@ def event(name: str, data: str) -> bytes:
 
 def event_stream(hub: Hub, every_s: float = EVENTS_EVERY_S) -> Iterator[bytes]:
     """The ``cameras`` event, now and then every ``every_s``, for as long as the client listens."""
-    yield f"retry: {RECONNECT_MS}\n\n".encode()
+    yield f"retry: {RECONNECT_MS}\n".encode()  # part of the first event's block: a block of its own reads as an event
     while True:
         yield event("cameras", live_update(hub).model_dump_json())
         time.sleep(every_s)  # a greenlet's sleep under gevent, a thread's otherwise

@@ -137,7 +137,7 @@ OPERATIONS = [
         "post",
         "Make a named token with a scope (view: streams and reads, also as ?token= on a stream; write: also "
         "changes); the answer shows it this once",
-        {201: Answer("The new token", TokenMade), 400: WRONG, 401: WRONG, 403: WRONG},
+        {201: Answer("The new token", TokenMade), 400: WRONG, 401: WRONG, 403: WRONG, 409: WRONG},
         body=TokenRequest,
     ),
     Operation(
@@ -156,7 +156,7 @@ OPERATIONS = [
         "/api/users",
         "post",
         "Make an account with a role and a password",
-        {201: Answer("The new account", UserInfo), 400: WRONG, 401: WRONG, 403: WRONG},
+        {201: Answer("The new account", UserInfo), 400: WRONG, 401: WRONG, 403: WRONG, 409: WRONG},
         body=UserRequest,
     ),
     Operation(
@@ -177,7 +177,7 @@ OPERATIONS = [
         "/api/users/{name}",
         "delete",
         "Delete an account; the last admin cannot be deleted (409)",
-        {200: Answer("Deleted", UserRemoved), 401: WRONG, 403: WRONG, 404: WRONG, 409: WRONG},
+        {200: Answer("Deleted", UserRemoved), 400: WRONG, 401: WRONG, 403: WRONG, 404: WRONG, 409: WRONG},
     ),
     Operation(
         "/api/token",
@@ -278,10 +278,22 @@ def _request_body(body: Upload | type[BaseModel], refs: dict[Any, Any]) -> dict[
 
 def _response(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
     if answer.model is not None and answer.media_type is not None:  # a stream of events, each the model's JSON
-        item = refs[(answer.model, "serialization")]
+        event = {  # OpenAPI 3.2's shape of one server-sent event: its name, and its data as JSON of the model
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "event": {"type": "string"},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": refs[(answer.model, "serialization")],
+                },
+                "retry": {"type": "integer", "minimum": 0},
+            },
+        }
         return {
             "description": answer.description,
-            "content": {answer.media_type: {"schema": {"type": "string"}, "itemSchema": item}},
+            "content": {answer.media_type: {"schema": {"type": "string"}, "itemSchema": event}},
         }
     if answer.model is not None:
         return {

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 from pydantic import ValidationError
 
 from services.web.api_models import ErrorBody, TokenInfo, TokenList, TokenMade, TokenRequest, TokenRevoked, reply
-from shared.accounts import AccountError
+from shared.accounts import AccountError, NameTaken
 from shared.api_tokens import TokenStore
 from shared.config import Settings
 
@@ -32,7 +32,7 @@ def create_tokens_api(settings: Settings) -> Blueprint:
         except ValidationError:
             return reply(ErrorBody(error='send JSON {"name": "wall-display", "scope": "view" or "write"}'), 400)
         except AccountError as problem:
-            return reply(ErrorBody(error=str(problem)), 400)
+            return reply(ErrorBody(error=str(problem)), 409 if isinstance(problem, NameTaken) else 400)
         return reply(TokenMade(name=wanted.name.strip().lower(), scope=wanted.scope, token=token), 201)
 
     @api.delete("/tokens/<name>")

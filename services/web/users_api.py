@@ -25,7 +25,7 @@ from services.web.api_models import (
     reply,
 )
 from services.web.auth import current
-from shared.accounts import Account, AccountError, AccountStore, LastAdmin, NoSuchAccount
+from shared.accounts import Account, AccountError, AccountStore, LastAdmin, NameTaken, NoSuchAccount
 from shared.config import Settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,8 @@ def user_info(account: Account) -> UserInfo:
 
 
 def refusal(problem: AccountError) -> tuple[Response, int]:
-    """The store's refusal as an answer: 404 no such account, 409 the last admin, 400 anything else."""
-    status = 404 if isinstance(problem, NoSuchAccount) else 409 if isinstance(problem, LastAdmin) else 400
+    """The store's refusal as an answer: 404 no such account, 409 the last admin or a taken name, 400 the rest."""
+    status = 404 if isinstance(problem, NoSuchAccount) else 409 if isinstance(problem, (LastAdmin, NameTaken)) else 400
     return reply(ErrorBody(error=str(problem)), status)
 
 
