@@ -162,7 +162,7 @@ class LocalPeople:
     def recognize(self, data: bytes) -> Recognition:
         self._face_library()
         try:
-            rgb, _ = read_image(data)
+            rgb, _ = read_image(data, self.settings.max_photo_megapixels)
         except BadPhoto as problem:
             raise CliError(str(problem)) from None
         found = Recognizer(self.settings).recognize(rgb)

@@ -32,7 +32,7 @@ from shared.config import Settings
 from shared.faces.recognizer import Recognizer
 from shared.people.enrol import added_change, enrol_photo
 from shared.people.names import BadName, clean_name
-from shared.people.photos import BadPhoto, read_image
+from shared.people.photos import BadPhoto, TooLargePhoto, read_image
 from shared.people.store import Conflict, NotFound, PeopleStore, PersonInfo
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,10 @@ def create_people_api(settings: Settings) -> Blueprint:
         upload = request.files.get("image")
         if upload is None:
             return error(400, "send the image as multipart/form-data, field 'image'")
-        try:
-            rgb, _ = read_image(upload.read())
+        try:  # decoding is CPU work: off the event loop, like the face search
+            rgb, _ = off_loop(read_image, upload.read(), settings.max_photo_megapixels)
+        except TooLargePhoto as problem:
+            return error(413, str(problem))
         except BadPhoto as problem:
             return error(400, str(problem))
         found = off_loop(recognizer.recognize, rgb)
