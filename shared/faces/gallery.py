@@ -83,7 +83,7 @@ def load_gallery(
                 skipped += 1
                 reason = SKIP_REASONS.get(outcome.status, outcome.status).format(faces=outcome.faces)
                 log.warning("skipped %s (for %s): %s", photo, person, reason)
-        cache.save()
+        cache.save_or_warn()  # a full or read-only cache costs encoding again next time, never the start
     gallery = Gallery(names, np.asarray(encodings).reshape(-1, 128), background=background, name_ratio=name_ratio)
     gallery.prepare()
     log.info(
