@@ -235,6 +235,15 @@ class Settings(BaseSettings):
         None, description="Read SOURCE from this file: camera URIs with passwords stay off command lines."
     )
     max_upload_mb: float = Field(10.0, gt=0.0, le=200.0, description="Largest upload accepted by the API (MB).")
+    max_photo_megapixels: float = Field(
+        40.0,
+        gt=0.0,
+        le=1000.0,
+        description=(
+            "Largest photo decoded (width x height, in millions of pixels), read from its header before decoding: "
+            "a small file that unpacks to a huge picture is refused instead of filling the memory."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
 
     @model_validator(mode="before")

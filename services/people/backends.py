@@ -105,7 +105,7 @@ class LocalPeople:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = PeopleStore(settings.faces_dir)
+        self.store = PeopleStore(settings.faces_dir, settings.data_dir)
         self._announcer: PeopleAnnouncer | None = None
 
     def _bus(self) -> PeopleAnnouncer:
@@ -131,6 +131,12 @@ class LocalPeople:
             photo = enrol_photo(self.settings, self.store, name, data)
         except BadPhoto as problem:
             return FileReport(label, kept=False, reason=str(problem))
+        except Conflict as problem:
+            raise CliError(str(problem)) from None
+        except OSError as problem:  # a full or read-only faces folder: no partial file is left
+            raise CliError(
+                f"cannot store {label} in {self.settings.faces_dir}: {problem.strerror or problem}"
+            ) from None
         return FileReport(label, kept=True, photo_id=photo.photo_id, warning=photo.warning)
 
     def finish(self, change: str) -> None:
@@ -148,6 +154,8 @@ class LocalPeople:
             self.store.remove_person(name)
         except NotFound as problem:
             raise CliError(str(problem)) from None
+        except OSError as problem:
+            raise CliError(f"cannot remove {name}: {problem.strerror or problem}") from None
         self.finish(f"removed {name}")
 
     def rename(self, name: str, new_name: str) -> str:
@@ -156,13 +164,15 @@ class LocalPeople:
             stored = self.store.rename(old, new)
         except (NotFound, Conflict) as problem:
             raise CliError(str(problem)) from None
+        except OSError as problem:
+            raise CliError(f"cannot rename {old}: {problem.strerror or problem}") from None
         self.finish(f"renamed {old} to {stored}")
         return stored
 
     def recognize(self, data: bytes) -> Recognition:
         self._face_library()
         try:
-            rgb, _ = read_image(data)
+            rgb, _ = read_image(data, self.settings.max_photo_megapixels)
         except BadPhoto as problem:
             raise CliError(str(problem)) from None
         found = Recognizer(self.settings).recognize(rgb)

@@ -7,6 +7,7 @@ bus as ``people.changed``, so every worker reloads its gallery at once.
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from flask import Blueprint, Response, current_app, request, send_file
@@ -32,7 +33,7 @@ from shared.config import Settings
 from shared.faces.recognizer import Recognizer
 from shared.people.enrol import added_change, enrol_photo
 from shared.people.names import BadName, clean_name
-from shared.people.photos import BadPhoto, read_image
+from shared.people.photos import BadPhoto, TooLargePhoto, read_image
 from shared.people.store import Conflict, NotFound, PeopleStore, PersonInfo
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,22 @@ log = logging.getLogger(__name__)
 def error(status: int, message: str) -> tuple[Response, int]:
     """A JSON error a client can show as is."""
     return reply(ErrorBody(error=message), status)
+
+
+NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def storage_error(problem: OSError) -> tuple[Response, int]:
+    """A disk that refused a change, as an answer: 507 when it is full, 503 when it cannot be written, else 500."""
+    reason = problem.strerror or str(problem)
+    if problem.errno in NO_SPACE:
+        return error(507, f"no space left to store it ({reason}); nothing was changed by the failed write")
+    if problem.errno == errno.EROFS:
+        return error(503, f"the faces folder or the cache is read-only ({reason}); nothing was changed")
+    if problem.errno in CANNOT_WRITE:
+        return error(503, f"the faces folder or the cache cannot be written ({reason}); nothing was changed")
+    return error(500, f"the change failed on disk ({reason})")
 
 
 def person_summary(person: PersonInfo) -> PersonSummary:
@@ -53,7 +70,7 @@ def person_summary(person: PersonInfo) -> PersonSummary:
 def create_people_api(settings: Settings) -> Blueprint:
     """The /api people routes, bound to the settings' folders and the token."""
     api = Blueprint("people", __name__, url_prefix="/api")
-    store = PeopleStore(settings.faces_dir)
+    store = PeopleStore(settings.faces_dir, settings.data_dir)
     recognizer = Recognizer(settings)
     announcer = PeopleAnnouncer(settings)
 
@@ -68,6 +85,11 @@ def create_people_api(settings: Settings) -> Blueprint:
     @api.errorhandler(Conflict)
     def conflict(problem: Conflict) -> tuple[Response, int]:
         return error(409, str(problem))
+
+    @api.errorhandler(OSError)
+    def disk_refused(problem: OSError) -> tuple[Response, int]:
+        log.warning("%s %s failed on disk: %s", request.method, request.path, problem)
+        return storage_error(problem)
 
     @api.get("/token")
     def check_token() -> tuple[Response, int]:
@@ -84,16 +106,20 @@ def create_people_api(settings: Settings) -> Blueprint:
         if not uploads:
             return error(400, "send the photos as multipart/form-data, field 'photos' (repeat it for several)")
         report = []
-        for upload in uploads:
-            file = upload.filename or "(unnamed)"
-            try:
-                photo = off_loop(enrol_photo, settings, store, name, upload.read())
-                report.append(PhotoReport(file=file, kept=True, photo_id=photo.photo_id, warning=photo.warning or None))
-            except BadPhoto as problem:
-                report.append(PhotoReport(file=file, kept=False, reason=str(problem)))
-        kept = sum(entry.kept for entry in report)
-        if kept:
-            announcer.changed(added_change({name: kept}))
+        try:
+            for upload in uploads:
+                file = upload.filename or "(unnamed)"
+                try:
+                    photo = off_loop(enrol_photo, settings, store, name, upload.read())
+                    report.append(
+                        PhotoReport(file=file, kept=True, photo_id=photo.photo_id, warning=photo.warning or None)
+                    )
+                except BadPhoto as problem:
+                    report.append(PhotoReport(file=file, kept=False, reason=str(problem)))
+        finally:  # a full disk ends the batch (507): the photos kept before it are still announced
+            kept = sum(entry.kept for entry in report)
+            if kept:
+                announcer.changed(added_change({name: kept}))
         return reply(UploadReport(person=name, kept=kept, files=report), 201 if kept else 422)
 
     @api.get("/people/<name>/photos/<photo_id>")
@@ -130,8 +156,10 @@ def create_people_api(settings: Settings) -> Blueprint:
         upload = request.files.get("image")
         if upload is None:
             return error(400, "send the image as multipart/form-data, field 'image'")
-        try:
-            rgb, _ = read_image(upload.read())
+        try:  # decoding is CPU work: off the event loop, like the face search
+            rgb, _ = off_loop(read_image, upload.read(), settings.max_photo_megapixels)
+        except TooLargePhoto as problem:
+            return error(413, str(problem))
         except BadPhoto as problem:
             return error(400, str(problem))
         found = off_loop(recognizer.recognize, rgb)

@@ -16,7 +16,7 @@ from PIL import UnidentifiedImageError
 from shared.config import DEFAULT_NAME_RATIO, Settings
 from shared.faces.encoding_cache import cache_for
 from shared.faces.matcher import PHOTOS_REFERENCE, Gallery
-from shared.faces.photo import PhotoOutcome, encode_photo, read_rgb
+from shared.faces.photo import DEFAULT_MAX_MEGAPIXELS, PhotoOutcome, PhotoTooLarge, encode_photo, read_rgb
 from shared.people.layout import person_photos
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def gallery_for(settings: Settings) -> Gallery:
         settings.upsample,
         background=settings.background_file,
         name_ratio=settings.name_ratio,
+        max_megapixels=settings.max_photo_megapixels,
     )
 
 
@@ -45,6 +46,7 @@ def load_gallery(
     upsample: int = 1,
     background: Path | None = None,
     name_ratio: float = DEFAULT_NAME_RATIO,
+    max_megapixels: float = DEFAULT_MAX_MEGAPIXELS,
 ) -> Gallery:
     """Build the gallery from the faces folder, using and updating the cache."""
     cache = cache_for(data_dir, upsample)
@@ -64,7 +66,11 @@ def load_gallery(
             outcome = cache.get(key)
             if outcome is None:
                 try:
-                    outcome = encode_photo(read_rgb(data), upsample)
+                    outcome = encode_photo(read_rgb(data, max_megapixels), upsample)
+                except PhotoTooLarge as error:  # not cached: the limit is a setting, and may be raised
+                    log.warning("skipped %s: %s (MAX_PHOTO_MEGAPIXELS)", photo, error)
+                    skipped += 1
+                    continue
                 except (UnidentifiedImageError, OSError, ValueError) as error:
                     log.warning("skipped %s: not a readable image (%s)", photo, error)
                     outcome = PhotoOutcome("unreadable")
@@ -77,7 +83,7 @@ def load_gallery(
                 skipped += 1
                 reason = SKIP_REASONS.get(outcome.status, outcome.status).format(faces=outcome.faces)
                 log.warning("skipped %s (for %s): %s", photo, person, reason)
-        cache.save()
+        cache.save_or_warn()  # a full or read-only cache costs encoding again next time, never the start
     gallery = Gallery(names, np.asarray(encodings).reshape(-1, 128), background=background, name_ratio=name_ratio)
     gallery.prepare()
     log.info(

@@ -27,7 +27,7 @@ class EnrolledPhoto:
 
 def enrol_photo(settings: Settings, store: PeopleStore, name: str, data: bytes) -> EnrolledPhoto:
     """Check, encode, cache and store one photo of ``name``; BadPhoto says why a file cannot be used."""
-    enrolment = prepare_enrolment(data, settings.upsample)
+    enrolment = prepare_enrolment(data, settings.upsample, settings.max_photo_megapixels)
     remember(settings.data_dir, settings.upsample, enrolment.data, enrolment.outcome)
     photo = store.add_photo(name, enrolment.data, enrolment.suffix)
     return EnrolledPhoto(photo.id, enrolment.warning)

@@ -17,7 +17,16 @@ from PIL import Image, UnidentifiedImageError
 
 from shared.boxes import PixelBox, pixel_area
 from shared.faces import facelib
-from shared.faces.photo import PhotoOutcome, encode_photo, photo_faces, read_rgb
+from shared.faces.photo import (
+    DEFAULT_MAX_MEGAPIXELS,
+    PhotoOutcome,
+    PhotoTooLarge,
+    TruncatedPhoto,
+    check_dimensions,
+    encode_photo,
+    photo_faces,
+    read_rgb,
+)
 
 IMAGE_TYPES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "BMP": ".bmp"}
 MIN_PHOTO_SIDE = 48
@@ -30,6 +39,10 @@ class BadPhoto(ValueError):
     """A file that cannot be enrolled; the message says why, in words for the person who sent it."""
 
 
+class TooLargePhoto(BadPhoto):
+    """An image with more pixels than MAX_PHOTO_MEGAPIXELS (refused from its header, before decoding)."""
+
+
 @dataclass(frozen=True)
 class Enrolment:
     """A photo ready to store: its bytes (maybe a cut-out), file suffix, encoding outcome and any warning."""
@@ -40,19 +53,38 @@ class Enrolment:
     warning: str | None = None
 
 
-def read_image(data: bytes) -> tuple[np.ndarray, str]:
-    """An upload's pixels (upright RGB) and the suffix of its real type, judged by content, not by name."""
+def read_image(data: bytes, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> tuple[np.ndarray, str]:
+    """An upload's pixels (upright RGB) and the suffix of its real type, judged by content, not by name.
+
+    Its size is checked from the header before it is decoded (TooLargePhoto); a truncated file is refused.
+    """
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
-            probe.verify()
+            check_size = probe.size
+    except Image.DecompressionBombError:
+        raise TooLargePhoto(f"the image has far more than {max_megapixels:g} megapixels") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise BadPhoto("not an image (JPEG, PNG, WebP or BMP expected)") from None
     if kind not in IMAGE_TYPES:
         raise BadPhoto(f"{kind} images are not accepted; use JPEG, PNG, WebP or BMP")
     try:
-        rgb = read_rgb(data)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        check_dimensions(*check_size, max_megapixels)
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+    except PhotoTooLarge as error:
+        raise TooLargePhoto(str(error)) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+        if "truncated" in str(error):
+            raise BadPhoto("the image is truncated (its data ends early)") from None
+        raise BadPhoto("not an image (JPEG, PNG, WebP or BMP expected)") from None
+    try:
+        rgb = read_rgb(data, max_megapixels)
+    except PhotoTooLarge as error:
+        raise TooLargePhoto(str(error)) from None
+    except TruncatedPhoto as error:
+        raise BadPhoto(str(error)) from None
+    except (UnidentifiedImageError, OSError, ValueError) as error:
         raise BadPhoto(f"the image cannot be decoded ({error})") from None
     if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
         raise BadPhoto(f"the image is smaller than {MIN_PHOTO_SIDE} px")
@@ -71,9 +103,9 @@ def _cut_out(rgb: np.ndarray, box: PixelBox) -> np.ndarray:
     )
 
 
-def prepare_enrolment(data: bytes, upsample: int) -> Enrolment:
+def prepare_enrolment(data: bytes, upsample: int, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> Enrolment:
     """Check a file and encode its face; a group photo becomes a cut-out of its largest face."""
-    rgb, suffix = read_image(data)
+    rgb, suffix = read_image(data, max_megapixels)
     boxes = photo_faces(rgb, upsample)
     if not boxes:
         raise BadPhoto("no face found in this photo")

@@ -4,7 +4,9 @@ The folder stays the single source of truth: a user may still drop photos in
 by hand, and the workers read nothing else. Every change is made so a reader
 never sees half of it: a photo is written to a hidden temporary file and
 renamed into place; a person is deleted by renaming their folder to a hidden
-name first; a rename is one ``os.rename``.
+name first; a rename is one ``os.rename``. Forgetting a person or a photo
+removes exactly its files and, with a DATA_DIR, its cached encodings; a
+failed write (a full or read-only disk) leaves no partial file behind.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.faces.encoding_cache import content_digest, forgetting
 from shared.people.layout import PHOTO_SUFFIXES, person_photos
 from shared.people.names import clean_name, clean_photo_id
 
@@ -52,10 +56,14 @@ class PersonInfo:
 
 
 class PeopleStore:
-    """Changes to the faces folder, one at a time (a lock), each atomic on disk."""
+    """Changes to the faces folder, one at a time (a lock), each atomic on disk.
 
-    def __init__(self, faces_dir: Path) -> None:
+    With ``data_dir``, removing photos also removes their encodings from the cache there.
+    """
+
+    def __init__(self, faces_dir: Path, data_dir: Path | None = None) -> None:
         self.faces_dir = faces_dir
+        self.data_dir = data_dir
         self._lock = threading.Lock()
 
     def people(self) -> list[PersonInfo]:
@@ -88,6 +96,8 @@ class PeopleStore:
     def _folder_of(self, name: str) -> Path:
         """The person's folder, made if needed; a single ``faces/<Name>.jpg`` moves into it first."""
         folder = self.faces_dir / name
+        if folder.exists() and not folder.is_dir():
+            raise Conflict(f"a file named {name!r} is in the faces folder; a person cannot be named so")
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
             for suffix in PHOTO_SUFFIXES:
@@ -106,36 +116,48 @@ class PeopleStore:
             folder = self._folder_of(name)
             target = folder / photo_id
             if not target.exists():
-                handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(temporary, target)
+                _write_new(folder, target, data)
         return PhotoInfo(photo_id, target.stat().st_mtime)
 
+    def _forgetting(self, paths: list[Path]) -> AbstractContextManager[None]:
+        """Drop these photos' cached encodings, then run the block under the cache's lock (no cache: just run it)."""
+        if self.data_dir is None:
+            return nullcontext()
+        digests = set()
+        for path in paths:
+            with suppress(OSError):  # gone meanwhile: nothing to forget
+                digests.add(content_digest(path.read_bytes()))
+        return forgetting(self.data_dir, digests)
+
     def remove_photo(self, raw_name: str, raw_photo_id: str) -> None:
-        """Delete one photo; a person left without photos is removed too."""
+        """Delete one photo and its cached encoding; a person left without photos is removed too."""
         with self._lock:
             path = self.photo_path(raw_name, raw_photo_id)
-            path.unlink()
-            if path.parent != self.faces_dir and not any(path.parent.iterdir()):
-                path.parent.rmdir()
+            with self._forgetting([path]):
+                path.unlink()
+                if path.parent != self.faces_dir and not any(path.parent.iterdir()):
+                    path.parent.rmdir()
 
     def remove_person(self, raw_name: str) -> None:
-        """Delete a person and every photo of theirs."""
+        """Delete a person: their folder, their single ``faces/<Name>.<ext>`` photo, and their cached encodings.
+
+        Only what the layout counts as theirs: a photo in their folder that
+        happens to share a name with another person's single photo
+        (``faces/Ada/Grace_Hopper.jpg``) takes nothing of Grace's with it.
+        """
         name = clean_name(raw_name)
         with self._lock:
-            person = self.person(name)
-            folder = self.faces_dir / name
-            if folder.is_dir():
-                hidden = self.faces_dir / f".deleting-{time.time_ns()}"
-                os.rename(folder, hidden)  # gone for readers at once; the files go next
-                shutil.rmtree(hidden)
-            for photo in person.photos:
-                loose = self.faces_dir / photo.id
-                if loose.is_file():
-                    loose.unlink()
+            self.person(name)
+            own = [path for owner, path in person_photos(self.faces_dir) if owner == name]
+            with self._forgetting(own):
+                folder = self.faces_dir / name
+                if folder.is_dir():
+                    hidden = self.faces_dir / f".deleting-{time.time_ns()}"
+                    os.rename(folder, hidden)  # gone for readers at once; the files go next
+                    shutil.rmtree(hidden)
+                for path in own:
+                    if path.parent == self.faces_dir:
+                        path.unlink(missing_ok=True)
 
     def rename(self, raw_name: str, raw_new_name: str) -> str:
         """Give a person another name; their photos follow."""
@@ -144,6 +166,23 @@ class PeopleStore:
             self.person(name)
             if new_name != name and any(p.name == new_name for p in self.people()):
                 raise Conflict(f"a person named {new_name!r} exists already")
+            if new_name != name and (self.faces_dir / new_name).exists():
+                raise Conflict(f"{new_name!r} is taken in the faces folder by a file or folder that is not a person")
             folder = self._folder_of(name)
             os.rename(folder, self.faces_dir / new_name)
         return new_name
+
+
+def _write_new(folder: Path, target: Path, data: bytes) -> None:
+    """Write ``target`` whole or not at all: a failed write (no space, read-only) leaves no temporary behind."""
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
