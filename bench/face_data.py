@@ -25,6 +25,7 @@ what ``encode_photo`` returns.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import sys
 import tempfile
@@ -44,8 +45,27 @@ from shared.faces.photo import photo_faces, read_rgb  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 UPSAMPLE = 1
-SIGNATURE = f"hog-u{UPSAMPLE}-max{ENROL_DETECT_MAX_SIDE}-area-v2"
-"""Changes whenever the way a face is found or encoded changes, so stale cache entries are not reused."""
+
+
+def encoder_signature() -> str:
+    """A digest of everything that decides a face's boxes and encoding here: the product's code that finds and
+    encodes faces, this file (detect_faces, the modes), the settings, and the versions of dlib and its models. Any
+    change makes a new cache file, so a change is never scored on old encodings."""
+    from shared.faces import detect, photo
+
+    digest = hashlib.sha256(f"u{UPSAMPLE}-max{ENROL_DETECT_MAX_SIDE}".encode())
+    for module in (facelib, detect, photo):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    for package in ("dlib", "dlib-bin", "face_recognition_models"):
+        try:
+            digest.update(f"{package}={importlib.metadata.version(package)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return digest.hexdigest()[:16]
+
+
+SIGNATURE = encoder_signature()
 ENROLLED_PER_PERSON = 3
 
 

@@ -32,16 +32,36 @@ def test_the_protocol_is_the_documented_one(report: dict) -> None:
     assert protocol["background_faces"] >= 50
 
 
-def test_known_faces_on_single_photos_are_named_right(report: dict) -> None:
-    assert report["default"]["known_right"] >= 96.0, report["default"]
+KNOWN_MARGIN = 3.0
+"""The README's stated uncertainty of the known-face figure (173 photos of 40 people, a steep curve near 0.76)."""
+STRANGERS_CEILING = 2.0
+"""The README says to expect about 1 % of strangers named (1.14 % cross-validated): twice that fails."""
 
 
-def test_strangers_on_single_photos_are_rarely_named(report: dict) -> None:
-    assert report["default"]["strangers_named"] <= 1.0, report["default"]
+def test_known_faces_are_named_right_with_a_limit_fitted_on_other_people(report: dict) -> None:
+    """Cross-validated: the limit is chosen on 4/5 of the identities and scored on the rest, so it was not tuned
+    on what is measured; the README's 96.5 % holds within its stated margin."""
+    crossed = report["cross_validated"]
+    assert crossed["known_right"] >= 96.5 - KNOWN_MARGIN, crossed
+
+
+def test_strangers_are_rarely_named_with_a_limit_fitted_on_other_people(report: dict) -> None:
+    crossed = report["cross_validated"]
+    assert crossed["strangers_named"] <= STRANGERS_CEILING, crossed
 
 
 def test_nobody_known_is_named_as_someone_else(report: dict) -> None:
+    assert report["cross_validated"]["known_wrong"] <= 0.6, report["cross_validated"]
     assert report["default"]["known_wrong"] <= 0.6, report["default"]
+
+
+def test_regression_pin_of_the_in_sample_figures(report: dict) -> None:
+    """Not a target: the figures NAME_RATIO was tuned on, pinned so that any change to detection, encoding or
+    matching shows up here first (update the pin and the README together when a change is meant)."""
+    default = report["default"]
+    assert (round(float(default["known_right"]), 1), round(float(default["strangers_named"]), 2)) == (96.5, 0.97), (
+        default
+    )
 
 
 def test_the_old_rule_really_was_worse(report: dict) -> None:

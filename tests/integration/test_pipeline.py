@@ -37,17 +37,24 @@ FRAMES_WITH_FACES_PER_PLAY = 120
 """About one play of the hamilton clip's frames with faces, as the workers analyse it."""
 
 
+LOOK_ALIKES = ("Harbhajan_Singh/Harbhajan_Singh_0001.jpg", "Igor_Ivanov/Igor_Ivanov_0005.jpg")
+"""LFW photos of people who are not enrolled here, yet within 0.6 of Lin-Manuel Miranda's reference photo (0.57
+and 0.59): the old rule "nearest photo <= 0.6" names them; the matcher must not."""
+
+
 def make_strangers_clip(data_dir: Path, path: Path) -> int:
-    """A video of every LFW photo of a person who is not enrolled; returns how many people it shows."""
+    """A video of every LFW one-photo person and of the look-alikes, none enrolled; returns how many photos."""
     identities = (data_dir / "lfw_dev" / "identities.tsv").read_text().splitlines()[1:]
     names = [line.split("\t")[0] for line in identities if line.split("\t")[1] == "unknown_singleton"]
+    photos = [next((data_dir / "lfw_dev" / "images" / name).glob("*.jpg")) for name in names]
+    photos += [data_dir / "lfw_dev" / "images" / look_alike for look_alike in LOOK_ALIKES]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), STRANGER_FPS, (250, 250))
-    for name in names:
-        image = cv2.imread(str(next((data_dir / "lfw_dev" / "images" / name).glob("*.jpg"))))
+    for photo in photos:
+        image = cv2.imread(str(photo))
         for _ in range(FRAMES_PER_STRANGER):
             writer.write(image)
     writer.release()
-    return len(names)
+    return len(photos)
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +144,14 @@ def test_faces_are_tracked_and_encoded_only_when_needed(pipeline: Pipeline, reco
 def test_strangers_are_unknown(pipeline: Pipeline, recorder: ResultRecorder) -> None:
     def stranger_faces() -> list[dict] | None:
         found = [face for _, r in recorder.results("strangers") for face in r["faces"]]
-        return found if len(found) >= 40 else None
+        look_alike_seen = any(face["distance"] is not None and face["distance"] <= 0.6 for face in found)
+        return found if len(found) >= 40 and look_alike_seen else None
 
-    faces = wait_for(stranger_faces, 120, "40 faces analysed on camera strangers")
+    faces = wait_for(stranger_faces, 180, "40 faces analysed on camera strangers, a look-alike among them")
     named = [face for face in faces if face["name"] != "Unknown"]
     assert not named, f"strangers were named as known people: {named}"
-    assert all(face["distance"] > 0.6 for face in faces)
+    close = sorted(face["distance"] for face in faces if face["distance"] is not None and face["distance"] <= 0.6)
+    assert close, "no look-alike was analysed: the old 0.6 rule would pass this test"
 
 
 def test_stream_runs_at_the_source_fps(pipeline: Pipeline) -> None:
