@@ -12,12 +12,14 @@ import os
 import sys
 from pathlib import Path
 
-from services.launch import supervisor_conf
+from services.launch import preflight, supervisor_conf
 from services.launch.banner import banner
 from shared.config import ConfigError, load_config
 from shared.process import BAD_SETTING
 
 ROOT = Path(__file__).resolve().parents[2]
+NOT_STARTED = 3
+"""The exit code when another installation (or program) is in the way."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--logs", type=Path, help="write each service's log to a file in this folder, not the console")
     parser.add_argument("--print-config", action="store_true", help="print the supervisord config and exit")
     args = parser.parse_args(argv)
+    for warning in preflight.mistyped_settings(os.environ):
+        print(f"facestream: warning: {warning}", file=sys.stderr)
     try:
         settings = load_config()
     except ConfigError as error:
@@ -37,8 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         print(text)
         return 0
+    try:
+        preflight.hold_lock(run_dir)  # before the ports: a second launch on this DATA_DIR is told so, not "port taken"
+        preflight.check_ports(settings)
+    except preflight.PreflightError as refusal:
+        print(f"facestream: {refusal}", file=sys.stderr)
+        return NOT_STARTED
     conf_path = supervisor_conf.write(text, run_dir, logs)
-    print(banner(settings), flush=True)
+    print(banner(settings, preflight.missing_files(settings)), flush=True)
     supervisord = Path(sys.executable).with_name("supervisord")
     os.execv(str(supervisord), [str(supervisord), "-n", "-c", str(conf_path)])
 

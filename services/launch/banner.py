@@ -9,11 +9,12 @@ from shared.redact import mask_uri
 from shared.token import api_token, token_path
 
 
-def banner(settings: Settings) -> str:
-    """The start-up message, one line per fact a newcomer needs."""
+def banner(settings: Settings, problems: list[str] | None = None) -> str:
+    """The start-up message, one line per fact a newcomer needs (and a line per camera that cannot work)."""
     lines = ["facestream is starting:"]
     if settings.cameras:
         lines += [f"  camera {camera.name}: {mask_uri(camera.uri)}" for camera in settings.cameras]
+        lines += [f"  warning: {mask_uri(problem)}" for problem in problems or []]
     else:
         lines.append("  no camera found or configured: set SOURCE (e.g. make run SOURCE=0 or SOURCE=clip.mp4)")
     lines.append(f"  {settings.workers} inference worker(s); known faces from {settings.faces_dir.resolve()}")
