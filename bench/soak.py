@@ -68,6 +68,7 @@ PROGRAMS = ("broker", "capture", "infer", "web")
 TREND_PROCESSES = ("web-worker", "broker")
 ERROR_LINE = re.compile(r"\bERROR\b|Traceback")
 WARNING_LINE = re.compile(r"\bWARNING\b")
+HTTP_5XX_LINE = re.compile(r'" 5\d\d ')
 
 
 def say(text: str) -> None:
@@ -87,6 +88,7 @@ def log_counts(pipeline) -> dict[str, dict]:  # type: ignore[no-untyped-def]
             "lines": len(lines),
             "errors": sum(1 for line in lines if ERROR_LINE.search(line)),
             "warnings": sum(1 for line in lines if WARNING_LINE.search(line)),
+            "http_5xx": sum(1 for line in lines if HTTP_5XX_LINE.search(line)),
         }
     return counts
 
@@ -101,6 +103,41 @@ def distinct_errors(pipeline, program: str, limit: int = 5) -> list[str]:  # typ
             if len(seen) >= limit:
                 break
     return list(seen.values())
+
+
+def web_metrics(pipeline) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The web's own counters (/metrics): '<name>{camera="..."}' -> value, for the facestream_ ones."""
+    values = {}
+    try:
+        text = pipeline.get("/metrics")[1].decode()
+    except OSError:
+        return values
+    for line in text.splitlines():
+        if line.startswith("facestream_") and " " in line:
+            name, _, value = line.rpartition(" ")
+            try:
+                values[name] = float(value)
+            except ValueError:
+                continue
+    return values
+
+
+def web_rates(before: dict[str, float], after: dict[str, float], seconds: float) -> dict:
+    """Per camera, per second over the run: frames the web received, results it received, parts it streamed."""
+    rates: dict = {}
+    for camera in CAMERAS:
+        rates[camera] = {}
+        for key, metric in (
+            ("frames_received_per_s", "facestream_frames_captured_total"),
+            ("results_received_per_s", "facestream_frames_analysed_total"),
+            ("parts_streamed_per_s", "facestream_frames_streamed_total"),
+        ):
+            name = f'{metric}{{camera="{camera}"}}'
+            if name in before and name in after and seconds > 0:
+                rates[camera][key] = (after[name] - before[name]) / seconds
+    bad = "facestream_bad_messages_total"
+    rates["bad_messages"] = after.get(bad, 0.0) - before.get(bad, 0.0) if bad in after else None
+    return rates
 
 
 def slope_mb_per_min(series: list[tuple[float, float | None]]) -> float | None:
@@ -172,6 +209,7 @@ def run(minutes: float, warmup: float, workdir: Path) -> dict:
         logs_start = log_counts(pipeline)
         rss_start = common.rss_snapshot(labels)
         cpu_start = common.cpu_snapshot(labels)
+        metrics_start = web_metrics(pipeline)
         window = common.Window(time.time(), time.time() + seconds)
         say(f"  soaking for {minutes:g} min (RSS every {SAMPLE_EVERY_S:.0f} s) ...")
         samples: list[dict] = [{"t_s": 0.0, "rss_mb": rss_start}]
@@ -190,6 +228,7 @@ def run(minutes: float, warmup: float, workdir: Path) -> dict:
         window = common.Window(window.start, time.time())
         rss_end = common.rss_snapshot(labels)
         cpu_end = common.cpu_snapshot(labels)
+        metrics_end = web_metrics(pipeline)
         samples.append({"t_s": window.seconds, "rss_mb": rss_end})
         logs_end = log_counts(pipeline)
         labels_end = common.label_processes(processes_with_marker(pipeline.marker))
@@ -216,6 +255,7 @@ def run(minutes: float, warmup: float, workdir: Path) -> dict:
             program: {
                 "errors_during_run": logs_end[program]["errors"] - logs_start[program]["errors"],
                 "warnings_during_run": logs_end[program]["warnings"] - logs_start[program]["warnings"],
+                "http_5xx_during_run": logs_end[program]["http_5xx"] - logs_start[program]["http_5xx"],
                 "errors_before_run": logs_start[program]["errors"],
                 "lines_total": logs_end[program]["lines"],
                 "first_errors": distinct_errors(pipeline, program),
@@ -223,6 +263,7 @@ def run(minutes: float, warmup: float, workdir: Path) -> dict:
             for program in PROGRAMS
         }
         out["bus"] = {camera: bus_figures(recorder, camera, window) for camera in CAMERAS}
+        out["web"] = web_rates(metrics_start, metrics_end, window.seconds)
         stats = recorder.last_stats()
         if stats:
             out["dispatcher"] = {key: stats.get(key) for key in ("received", "dispatched", "dropped")}
@@ -280,7 +321,9 @@ def report(out: dict) -> None:
     rows = []
     for camera, figures in out["viewers"].items():
         bus = out["bus"][camera]
+        web = out["web"].get(camera, {})
         latency = figures["latency_ms"]
+        streamed = web.get("parts_streamed_per_s")
         rows.append(
             [
                 camera,
@@ -290,6 +333,8 @@ def report(out: dict) -> None:
                 f"{common.fmt(latency['p50'], 0)} / {common.fmt(latency['p95'], 0)}",
                 f"{common.fmt(latency['first_third_p50'], 0)} / {common.fmt(latency['last_third_p50'], 0)}",
                 common.fmt(bus["frames_per_s"], 1),
+                common.fmt(web.get("frames_received_per_s"), 1),
+                common.fmt(None if streamed is None else streamed / VIEWERS_PER_CAMERA, 1),
                 common.fmt(bus["results_per_s"], 1),
                 f"{common.fmt(bus['result_age_ms']['p50'], 0)} / {common.fmt(bus['result_age_ms']['p95'], 0)}",
             ]
@@ -303,7 +348,9 @@ def report(out: dict) -> None:
                 "median",
                 "lat p50/p95 ms",
                 "p50 1st/last 3rd",
-                "frames/s",
+                "bus frames/s",
+                "web got/s",
+                "web sent/s/viewer",
                 "results/s",
                 "result age p50/p95",
             ],
@@ -317,15 +364,18 @@ def report(out: dict) -> None:
             program,
             logs["errors_during_run"],
             logs["warnings_during_run"],
+            logs["http_5xx_during_run"],
             logs["errors_before_run"],
             logs["first_errors"][0][:100] if logs["first_errors"] else "",
         ]
         for program, logs in out["logs"].items()
     ]
-    print(common.table(["log", "ERROR/Traceback in run", "WARNING in run", "ERROR before", "first error"], rows))
+    header = ["log", "ERROR/Traceback in run", "WARNING in run", "HTTP 5xx in run", "ERROR before", "first error"]
+    print(common.table(header, rows))
     print()
     print(
-        f"dispatcher: {out.get('dispatcher')}; restarted: {out['restarted'] or 'none'}; "
+        f"dispatcher: {out.get('dispatcher')}; web bad messages: {out['web'].get('bad_messages')};"
+        f" restarted: {out['restarted'] or 'none'}; "
         f"new processes: {out['new_processes'] or 'none'}; exit code {out.get('exit_code')}"
     )
     for camera, figures in out["viewers"].items():

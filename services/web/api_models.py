@@ -68,7 +68,7 @@ class CameraSummary(ApiModel):
 class CameraLive(CameraSummary):
     """One camera as the events channel describes it: its summary and who is in view."""
 
-    faces: list[schema.Face] = Field(description="The faces of the newest result; empty when none is recent")
+    faces: list[schema.Face] = Field(description="The faces drawn on the newest frame (the boxes a viewer sees)")
     result_time: float | None = Field(description="Capture time of the frame the newest result is for, Unix seconds")
 
 
@@ -76,6 +76,7 @@ class LiveUpdate(ApiModel):
     """The data of each ``cameras`` event of /api/events."""
 
     cameras: list[CameraLive] = Field(description="Every camera, its status and the faces in view")
+    known_people: int = Field(ge=0, description="People enrolled: with none, every face is Unknown")
     time: float = Field(description="When this was said, Unix seconds")
 
 

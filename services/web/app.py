@@ -6,8 +6,9 @@ import secrets
 import socket
 import time
 
-from flask import Flask, Response, abort, jsonify, render_template, request
+from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.wrappers import Response as BaseResponse
 
 from services.web import mjpeg
 from services.web.account_pages import create_account_pages
@@ -18,7 +19,7 @@ from services.web.guards import install_guards
 from services.web.health import health
 from services.web.hosting import MAX_FRAME_BYTES, BusPublisher, host
 from services.web.listener import BusListener
-from services.web.live import camera_summary, event_stream
+from services.web.live import PeopleCount, camera_summary, event_stream
 from services.web.metrics import WebMetrics
 from services.web.openapi import spec
 from services.web.people_api import create_people_api
@@ -29,6 +30,7 @@ from services.web.users_api import create_users_api
 from services.web.websocket import Closed, Handled, NotWebSocket, WebSocket, is_upgrade
 from shared.config import Settings, load_config
 from shared.faces.matcher import PHOTOS_REFERENCE
+from shared.people.store import PeopleStore
 from shared.redact import mask_uri
 from shared.token import api_token
 
@@ -37,8 +39,8 @@ STREAM_SEND_BUFFER_BYTES = 256 * 1024
 pin megabytes each and make the web copy seconds of video into them; a slow one would get seconds-old frames
 from the buffer instead of skipping to the newest."""
 ADD_CAMERA_HINT = (
-    "No camera is configured: restart with SOURCE set, e.g. `make run SOURCE=0` for a webcam, "
-    "`make run SOURCE=clip.mp4` for a video file or `make run SOURCE=rtsp://host/stream`; "
+    "No camera is configured: restart with SOURCE set, e.g. make run SOURCE=0 for a webcam, "
+    "make run SOURCE=clip.mp4 for a video file or make run SOURCE=rtsp://host/stream; "
     "or make a browser's webcam a camera on the Go live page."
 )
 
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     configured = {camera.name for camera in settings.cameras}
     bus = BusPublisher(settings, bus_context)
+    known_people = PeopleCount(PeopleStore(settings.faces_dir, settings.data_dir))
     metrics = WebMetrics(hub)
     slots = StreamSlots(settings.max_streams_per_client)
     app.extensions["facestream.hub"] = hub
@@ -142,7 +145,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
 
     @app.get("/api/events")
     def events() -> Response:
-        return held_while_open(take_slot(), Response(event_stream(hub), mimetype="text/event-stream"))
+        return held_while_open(take_slot(), Response(event_stream(hub, known_people), mimetype="text/event-stream"))
 
     @app.get("/api/cameras")
     def cameras() -> tuple[Response, int]:
@@ -156,6 +159,10 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
         if result is None:
             abort(404, description=f"no result yet for camera {camera!r}")
         return reply(result)
+
+    @app.get("/favicon.ico")
+    def favicon() -> BaseResponse:
+        return redirect(url_for("static", filename="favicon.svg"))
 
     @app.get("/camera/<camera>")
     def camera_page(camera: str) -> str:

@@ -10,11 +10,13 @@ whole life; the browser's EventSource reconnects by itself.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from services.web.api_models import CameraLive, CameraSummary, LiveUpdate
-from services.web.state import BROWSER_SOURCE, STALE_AFTER_S, CameraView, Hub
+from services.web.state import BROWSER_SOURCE, CameraView, Hub
+from shared.people.store import PeopleStore
 from shared.redact import mask_uri
 
 EVENTS_EVERY_S = 0.5
@@ -43,20 +45,38 @@ def camera_summary(view: CameraView) -> CameraSummary:
 
 
 def camera_live(view: CameraView) -> CameraLive:
-    """A camera's summary and the faces in view: the newest result's, unless it is older than the picture by far."""
+    """A camera's summary and the faces in view: exactly the boxes drawn on its newest frame, so the caption
+    never names someone without a box, nor says "no faces" under one."""
     summary = camera_summary(view)
     packet, result, _, _ = view.snapshot()
-    recent = result is not None and packet is not None and packet.header.ts - result.capture_ts <= STALE_AFTER_S
     return CameraLive(
         **summary.model_dump(),
-        faces=result.faces if recent and result is not None else [],
+        faces=view.faces_for(packet) if packet is not None else [],
         result_time=result.capture_ts if result is not None else None,
     )
 
 
-def live_update(hub: Hub) -> LiveUpdate:
+class PeopleCount:
+    """How many people are enrolled, read from the faces folder at most every few seconds (pages ask often)."""
+
+    def __init__(self, store: PeopleStore, every_s: float = 5.0) -> None:
+        self._store = store
+        self._every_s = every_s
+        self._lock = threading.Lock()
+        self._count = 0
+        self._read_at = float("-inf")
+
+    def __call__(self) -> int:
+        with self._lock:
+            if time.monotonic() - self._read_at >= self._every_s:
+                self._count, self._read_at = len(self._store.people()), time.monotonic()
+            return self._count
+
+
+def live_update(hub: Hub, known_people: Callable[[], int]) -> LiveUpdate:
     """Every camera as the page shows it."""
-    return LiveUpdate(cameras=[camera_live(view) for view in hub.cameras()], time=time.time())
+    cameras = [camera_live(view) for view in hub.cameras()]
+    return LiveUpdate(cameras=cameras, known_people=known_people(), time=time.time())
 
 
 def event(name: str, data: str) -> bytes:
@@ -64,9 +84,9 @@ def event(name: str, data: str) -> bytes:
     return f"event: {name}\ndata: {data}\n\n".encode()
 
 
-def event_stream(hub: Hub, every_s: float = EVENTS_EVERY_S) -> Iterator[bytes]:
+def event_stream(hub: Hub, known_people: Callable[[], int], every_s: float = EVENTS_EVERY_S) -> Iterator[bytes]:
     """The ``cameras`` event, now and then every ``every_s``, for as long as the client listens."""
     yield f"retry: {RECONNECT_MS}\n".encode()  # part of the first event's block: a block of its own reads as an event
     while True:
-        yield event("cameras", live_update(hub).model_dump_json())
+        yield event("cameras", live_update(hub, known_people).model_dump_json())
         time.sleep(every_s)  # a greenlet's sleep under gevent, a thread's otherwise

@@ -15,6 +15,7 @@ import numpy as np
 from shared.boxes import to_pixels
 from shared.bus import schema
 from shared.bus.schema import UNKNOWN
+from shared.people.names import display_name
 
 KNOWN_COLOUR = (80, 200, 60)  # BGR green
 UNKNOWN_COLOUR = (40, 40, 230)  # BGR red
@@ -32,7 +33,7 @@ def label_text(face: schema.Face) -> str:
 
     Rounded down, so 99.6 % shows as 99 %: "100 %" would claim a certainty the matcher never has.
     """
-    return f"{face.name} {math.floor(face.confidence)}%"
+    return f"{display_name(face.name)} {math.floor(face.confidence)}%"
 
 
 def draw_faces(frame: np.ndarray, faces: list[schema.Face]) -> np.ndarray:

@@ -46,6 +46,11 @@ def visible_length(name: str) -> int:
     return sum(not _mark(char) for char in name)
 
 
+def display_name(name: str) -> str:
+    """A name as a person reads it: a folder called ``Ana_Guevara`` is Ana Guevara."""
+    return name.replace("_", " ")
+
+
 def clean_name(raw: str) -> str:
     """The name as stored (NFC, trimmed), or BadName saying what is wrong with it."""
     if not isinstance(raw, str):

@@ -194,7 +194,8 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     page.goto(f"{pipeline.base_url}/")
     camera = page.locator('figure.camera[data-camera="hamilton"]')
     expect(camera.locator('[data-role="status"]')).to_have_text("live")
-    expect(camera.locator('[data-role="people"]')).to_contain_text("Unknown", timeout=SLOW_MS)  # nobody is known
+    expect(camera.locator('[data-role="people"]')).to_contain_text("nobody is enrolled yet", timeout=SLOW_MS)
+    expect(page.locator("#no-people")).to_be_visible()  # says how to add people, not "Unknown 100%"
     expect(camera.locator("img")).to_have_attribute("src", "/stream/hamilton.mjpg")
     page.wait_for_function("() => document.querySelector('figure.camera img').naturalWidth > 0")
     assert [path for path in asked if path.startswith("/api/")] == ["/api/events"], asked
@@ -208,4 +209,11 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
         "the page to watch the stream again after the web restarted (the new web counts its viewers afresh)",
     )
     expect(camera.locator('[data-role="status"]')).to_have_text("live")
+
+    # On a phone (390x844) no page scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/people", "/go-live", "/api/docs", "/camera/hamilton"):
+        page.goto(f"{pipeline.base_url}{path}")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls {overflow} px sideways at 390 px wide"
     assert page.problems == [], page.problems  # type: ignore[attr-defined]

@@ -45,9 +45,21 @@ function show(camera) {
   const resolution = camera.resolution ? `${camera.resolution[0]}×${camera.resolution[1]}` : '';
   figure.querySelector('[data-role="detail"]').textContent =
     camera.status === 'live' ? `${resolution} · ${camera.fps.toFixed(1)} fps` : camera.message;
-  figure.querySelector('[data-role="people"]').textContent = camera.faces.length
-    ? camera.faces.map((face) => `${face.name} ${Math.round(face.confidence)}%`).join(', ')
-    : 'no faces';
+  figure.querySelector('[data-role="people"]').textContent = caption(camera.faces);
+}
+
+// Who is in view, as the boxes on the picture say it; with nobody enrolled, "Unknown 100%" would mislead.
+function caption(faces) {
+  if (!faces.length) return 'no faces';
+  if (knownPeople === 0) return `${faces.length} face${faces.length > 1 ? 's' : ''} (nobody is enrolled yet)`;
+  return faces.map((face) => `${face.name.replaceAll('_', ' ')} ${Math.round(face.confidence)}%`).join(', ');
+}
+
+let knownPeople = null;
+function showEnrolmentHint(count) {
+  knownPeople = count;
+  const hint = document.getElementById('no-people');
+  if (hint) hint.hidden = count !== 0;
 }
 
 function startStreams() {
@@ -76,7 +88,9 @@ events.addEventListener('open', () => {
   startStreams();
 });
 events.addEventListener('cameras', (message) => {
-  for (const camera of JSON.parse(message.data).cameras) show(camera);
+  const update = JSON.parse(message.data);
+  showEnrolmentHint(update.known_people);
+  for (const camera of update.cameras) show(camera);
 });
 events.addEventListener('error', () => {
   channelLost = true;

@@ -69,7 +69,7 @@ function heard(message) {
     const sentAt = host.sentAt.get(message.frame_id);
     if (sentAt !== undefined) host.roundTrips.push(host.resultAt - sentAt);
     $('names').textContent = message.faces.length
-      ? message.faces.map((face) => `${face.name} ${Math.round(face.confidence)}%`).join(', ') : 'no faces';
+      ? message.faces.map((face) => `${face.name.replaceAll('_', ' ')} ${Math.round(face.confidence)}%`).join(', ') : 'no faces';
   } else if (message.type === 'status') {
     $('viewers').textContent = String(message.viewers);
   } else if (message.type === 'error') {
@@ -128,7 +128,7 @@ function drawBoxes() {
       const known = face.name !== 'Unknown';
       context.strokeStyle = context.fillStyle = known ? '#4caf50' : '#e53935';
       context.strokeRect(x * canvas.width, y * canvas.height, w * canvas.width, h * canvas.height);
-      context.fillText(`${face.name} ${Math.round(face.confidence)}%`, x * canvas.width, Math.max(14, y * canvas.height - 4));
+      context.fillText(`${face.name.replaceAll('_', ' ')} ${Math.round(face.confidence)}%`, x * canvas.width, Math.max(14, y * canvas.height - 4));
     }
   }
   requestAnimationFrame(drawBoxes);
