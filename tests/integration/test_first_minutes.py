@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ROOT, Pipeline, processes_with_marker
+from tests.harness import ROOT, Pipeline, free_port_block, processes_with_marker, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -97,3 +97,33 @@ def test_a_mistyped_setting_is_questioned(tmp_path: Path, first: Pipeline) -> No
     assert printed.returncode == 0, printed
     assert "SORUCE is not a setting: did you mean SOURCE?" in printed.stderr
     assert "PATH" not in printed.stderr, "only names close to a setting are questioned"
+
+
+def watching(env: dict[str, str], folder: Path, *args: str) -> tuple[subprocess.Popen, Path, Path]:
+    out, err = folder / "watch.out", folder / "watch.err"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.watch", *args], cwd=ROOT, env=env, stdout=out.open("w"), stderr=err.open("w")
+    )
+    return process, out, err
+
+
+def test_watch_says_where_it_listens_and_prints_readable_results(first: Pipeline, tmp_path: Path) -> None:
+    process, out, err = watching(first.env, tmp_path, "--camera", "hamilton", "--text")
+    try:
+        wait_for(lambda: "hamilton frame" in out.read_text(), 30, "a readable result line from watch")
+        assert f"listening on tcp://127.0.0.1:{int(first.env['BUS_PORT']) + 1}" in err.read_text()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_watch_warns_when_nothing_arrives(first: Pipeline, tmp_path: Path) -> None:
+    env = dict(first.env, BUS_PORT=str(free_port_block(3)))  # nobody there
+    process, _, err = watching(env, tmp_path)
+    try:
+        wait_for(lambda: "nothing from" in err.read_text(), 15, "watch to say it hears nothing")
+        assert "BUS_PORT" in err.read_text()
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert subprocess.run([sys.executable, "-m", "services.watch", "--help"], cwd=ROOT, timeout=30).returncode == 0
