@@ -140,7 +140,7 @@ BUILD_LEFTOVERS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache",
 
 
 def repository_files() -> set[str]:
-    """What git sees changed, untracked or ignored in the repository (bytecode and tool caches aside): services
+    """The files git sees untracked or ignored in the repository (bytecode and tool caches aside): services
     started from it must write only to their configured folders, never into it."""
     listed = subprocess.run(
         ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
@@ -149,7 +149,8 @@ def repository_files() -> set[str]:
         text=True,
         check=True,
     ).stdout.splitlines()
-    return {line for line in listed if not any(part in line for part in BUILD_LEFTOVERS)}
+    new_files = [line for line in listed if line.startswith(("??", "!!"))]  # an edit of a tracked file is a person's
+    return {line for line in new_files if not any(part in line for part in BUILD_LEFTOVERS)}
 
 
 @dataclass

@@ -223,6 +223,9 @@ class PhotoReport(ApiModel):
         "Something the sender should know about a kept photo (e.g. only the largest face was kept); only if any"
     )
     reason: str | SkipJsonSchema[None] = left_out_when_none("Why the photo was not kept; only when not kept")
+    already_enrolled: bool | SkipJsonSchema[None] = left_out_when_none(
+        "True when this very photo was enrolled for the person before (it is kept once); only then"
+    )
 
 
 class UploadReport(ApiModel):

@@ -112,7 +112,13 @@ def create_people_api(settings: Settings) -> Blueprint:
                 try:
                     photo = off_loop(enrol_photo, settings, store, name, upload.read())
                     report.append(
-                        PhotoReport(file=file, kept=True, photo_id=photo.photo_id, warning=photo.warning or None)
+                        PhotoReport(
+                            file=file,
+                            kept=True,
+                            photo_id=photo.photo_id,
+                            warning=photo.warning or None,
+                            already_enrolled=photo.already or None,
+                        )
                     )
                 except BadPhoto as problem:
                     report.append(PhotoReport(file=file, kept=False, reason=str(problem)))

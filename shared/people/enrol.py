@@ -16,6 +16,8 @@ from shared.faces.encoding_cache import remember
 from shared.people.photos import prepare_enrolment
 from shared.people.store import PeopleStore
 
+ALREADY_ENROLLED = "already enrolled: this very photo is kept once"
+
 
 @dataclass(frozen=True)
 class EnrolledPhoto:
@@ -23,6 +25,8 @@ class EnrolledPhoto:
 
     photo_id: str
     warning: str | None = None
+    already: bool = False
+    """This very photo was enrolled for the person before: nothing new was kept."""
 
 
 def enrol_photo(settings: Settings, store: PeopleStore, name: str, data: bytes) -> EnrolledPhoto:
@@ -30,6 +34,8 @@ def enrol_photo(settings: Settings, store: PeopleStore, name: str, data: bytes) 
     enrolment = prepare_enrolment(data, settings.upsample, settings.max_photo_megapixels)
     remember(settings.data_dir, settings.upsample, enrolment.data, enrolment.outcome)
     photo = store.add_photo(name, enrolment.data, enrolment.suffix)
+    if not photo.new:
+        return EnrolledPhoto(photo.id, ALREADY_ENROLLED, already=True)
     return EnrolledPhoto(photo.id, enrolment.warning)
 
 

@@ -40,6 +40,8 @@ class PhotoInfo:
 
     id: str
     added: float
+    new: bool = True
+    """False when this very photo was stored for the person already (it is kept once)."""
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,10 @@ class PeopleStore:
         with self._lock:
             folder = self._folder_of(name)
             target = folder / photo_id
-            if not target.exists():
+            new = not target.exists()
+            if new:
                 _write_new(folder, target, data)
-        return PhotoInfo(photo_id, target.stat().st_mtime)
+        return PhotoInfo(photo_id, target.stat().st_mtime, new)
 
     def _forgetting(self, paths: list[Path]) -> AbstractContextManager[None]:
         """Drop these photos' cached encodings, then run the block under the cache's lock (no cache: just run it)."""

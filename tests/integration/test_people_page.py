@@ -109,13 +109,21 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     page.set_input_files("#add-files", [str(lin), str(group), str(dog)])
     page.click("#add-upload")
     report = page.locator("#report")
-    expect(report).to_contain_text("2 of 3 files kept", timeout=SLOW_MS)
+    expect(report).to_contain_text("2 of 3 files enrolled", timeout=SLOW_MS)
     expect(report.locator("li.skipped")).to_contain_text("no face found")
     expect(report.locator("li.warned")).to_contain_text("the largest was cut out and enrolled")
     expect(report).not_to_contain_text("null")
     card = person_card(page, "Lin-Manuel Miranda")
     expect(card).to_contain_text("2 photos")
     expect(card.locator(".advice")).to_contain_text("Add more photos")  # 2 photos: named less often, and told so
+
+    # The same photo again: said to be enrolled already, not "kept", and stored once.
+    page.fill("#add-name", "Lin-Manuel Miranda")
+    page.set_input_files("#add-files", [str(lin)])
+    page.click("#add-upload")
+    expect(report).to_contain_text("nothing new enrolled", timeout=SLOW_MS)
+    expect(report.locator("li.already")).to_contain_text("already enrolled")
+    expect(card).to_contain_text("2 photos")
     expect(card.locator(".thumb img")).to_have_count(2)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.person .thumb img')]"
@@ -131,7 +139,7 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     page.click("#webcam-snap")
     expect(page.locator("#snapshot-list img")).to_have_count(1)
     page.click("#snapshots-upload")
-    expect(report).to_contain_text("0 of 1 file kept", timeout=SLOW_MS)
+    expect(report).to_contain_text("nothing new enrolled", timeout=SLOW_MS)
     expect(report.locator("li.skipped")).to_contain_text("webcam-1.jpg")
     expect(page.locator("#snapshots")).to_be_hidden()
 

@@ -335,14 +335,15 @@ async function uploadPhotos(name, files) {
 }
 
 function renderReport(name, entries, stopped) {
-  const kept = entries.filter((entry) => entry.kept).length;
   const items = entries.map((entry) => {
-    const kind = !entry.kept ? 'skipped' : entry.warning ? 'warned' : 'kept';
-    const mark = { kept: '✓ kept', warned: '⚠ kept', skipped: '✗ skipped' }[kind];
-    const why = entry.kept ? entry.warning : entry.reason;
+    const kind = !entry.kept ? 'skipped' : entry.already_enrolled ? 'already' : entry.warning ? 'warned' : 'kept';
+    const mark = { kept: '✓ kept', warned: '⚠ kept', already: '= already enrolled', skipped: '✗ skipped' }[kind];
+    const why = kind === 'already' ? null : entry.kept ? entry.warning : entry.reason;
     return el('li', { class: kind }, `${mark}: ${entry.file}`, why ? el('span', { class: 'why' }, ` — ${why}`) : null);
   });
-  const parts = [el('h3', {}, `${name}: ${kept} of ${plural(entries.length, 'file')} kept`)];
+  const added = entries.filter((entry) => entry.kept && !entry.already_enrolled).length;
+  const heading = added ? `${name}: ${added} of ${plural(entries.length, 'file')} enrolled` : `${name}: nothing new enrolled`;
+  const parts = [el('h3', {}, heading)];
   if (stopped) parts.push(el('p', { class: 'error', role: 'alert' }, stopped));
   if (items.length) parts.push(el('ul', {}, items));
   $('report').replaceChildren(...parts);
