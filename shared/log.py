@@ -12,14 +12,14 @@ import threading
 import time
 
 
+def log_format(service: str) -> str:
+    """The one line format of every service's log (the web's server lines too: services/web/server.py)."""
+    return f"%(asctime)s {service} %(levelname)s %(message)s"
+
+
 def setup_logging(service: str, level: str = "INFO") -> logging.Logger:
     """Log one line per event to stderr, prefixed with the service's name."""
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format=f"%(asctime)s {service} %(levelname)s %(message)s",
-        force=True,
-    )
+    logging.basicConfig(level=level, stream=sys.stderr, format=log_format(service), force=True)
     return logging.getLogger(service)
 
 

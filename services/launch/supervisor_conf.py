@@ -9,6 +9,7 @@ the broker comes back later).
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import sys
 from pathlib import Path
@@ -45,6 +46,9 @@ def render(settings: Settings, root: Path, run_dir: Path, logs: Path | None = No
     """The whole configuration file's text."""
     python = shlex.quote(sys.executable)
     socket_path = run_dir / "supervisor.sock"
+    # The control socket is the owner's only (0700) and asks for a password besides, made anew at each start and
+    # kept in this file (0600): otherwise supervisord logs a CRIT line about it at every start.
+    control_password = secrets.token_urlsafe(18)
     # Run as whoever started it. As root (a container, a CI runner) say so, or supervisord
     # logs a CRIT line at every start about privileges it was never asked to drop.
     as_root = "user=root\n" if os.geteuid() == 0 else ""
@@ -59,12 +63,16 @@ loglevel=info
 [unix_http_server]
 file={socket_path}
 chmod=0700
+username=facestream
+password={control_password}
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
 serverurl=unix://{socket_path}
+username=facestream
+password={control_password}
 """
     text += _program("broker", f"{python} -m services.broker", 10, root, logs)
     for camera in settings.cameras:
@@ -90,5 +98,8 @@ def write(text: str, run_dir: Path, logs: Path | None) -> Path:
     if logs:
         logs.mkdir(parents=True, exist_ok=True)
     conf_path = run_dir / "supervisord.conf"
-    conf_path.write_text(text)
+    descriptor = os.open(conf_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(text)
+    conf_path.chmod(0o600)  # an older file kept its mode through O_TRUNC
     return conf_path

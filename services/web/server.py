@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import logging
 
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from services.web.app import create_app
 from services.web.auth import WHO
 from shared.config import Settings
+from shared.log import log_format
 
 ACCESS_LOG_FORMAT = f'%(h)s %({{{WHO}}}e)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 """Who asked (address, and 'api-token' when the token was shown), what, the answer, its size and duration.
 
 The path without its query string: a query may carry a secret, and the log must not."""
+
+
+class WebLog(glogging.Logger):
+    """gunicorn's own lines (start, workers, errors, the access log) in the format of every facestream service."""
+
+    error_fmt = access_fmt = log_format("web")
+    datefmt = None
 
 
 class DroppedViewerFilter(logging.Filter):
@@ -51,6 +60,7 @@ class WebServer(BaseApplication):
             "timeout": 30,
             "graceful_timeout": 3,
             "keepalive": self.settings.header_timeout_s,
+            "logger_class": WebLog,
             "accesslog": "-",
             "access_log_format": ACCESS_LOG_FORMAT,
             "errorlog": "-",
