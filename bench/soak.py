@@ -66,7 +66,7 @@ WORKERS = 2
 SAMPLE_EVERY_S = 30.0
 PROGRAMS = ("broker", "capture", "infer", "web")
 TREND_PROCESSES = ("web-worker", "broker")
-ERROR_LINE = re.compile(r"\bERROR\b|Traceback")
+ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback")
 WARNING_LINE = re.compile(r"\bWARNING\b")
 HTTP_5XX_LINE = re.compile(r'" 5\d\d ')
 
