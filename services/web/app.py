@@ -29,6 +29,7 @@ from services.web.tokens_api import create_tokens_api
 from services.web.users_api import create_users_api
 from services.web.websocket import Closed, Handled, NotWebSocket, WebSocket, is_upgrade
 from shared.config import Settings, load_config
+from shared.faces.encoding_cache import cache_folder
 from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.people.store import PeopleStore
 from shared.redact import mask_uri
@@ -186,7 +187,8 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:
-        body, healthy = health(hub, started_at)
+        folders = {"data": settings.data_dir, "faces": settings.faces_dir, "cache": cache_folder(settings.data_dir)}
+        body, healthy = health(hub, started_at, folders)
         return jsonify(body), 200 if healthy else 503
 
     @app.get("/metrics")

@@ -9,8 +9,11 @@ restarting the web does not bring a camera back.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from services.web.state import CameraView, Hub
@@ -61,7 +64,34 @@ def camera_health(view: CameraView, up_s: float) -> CameraHealth:
     return CameraHealth("ok", True, "", behind)
 
 
-def health(hub: Hub, started_at: float) -> tuple[dict[str, Any], bool]:
+LOW_DISK_MB = 200.0
+"""Below this much free space in a data folder, uploads and caches start failing: said in /healthz."""
+
+
+def folder_health(folder: Path) -> dict[str, Any]:
+    """Free space and writability of a folder the services write to; a problem in words when there is one.
+
+    Reported without failing the check: a restart frees no disk, and recognition goes on with what is in memory.
+    """
+    try:
+        usage = shutil.disk_usage(folder)
+    except OSError as error:
+        return {"free_mb": None, "writable": False, "problem": f"cannot read: {error.strerror}"}
+    free_mb = round(usage.free / 1e6, 1)
+    writable = os.access(folder, os.W_OK) and not _read_only(folder)
+    problem = "read-only" if not writable else f"only {free_mb:.0f} MB free" if free_mb < LOW_DISK_MB else ""
+    return {"free_mb": free_mb, "writable": writable, "problem": problem}
+
+
+def _read_only(folder: Path) -> bool:
+    """Mounted read-only (os.access says yes to root there)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return True
+
+
+def health(hub: Hub, started_at: float, folders: dict[str, Path] | None = None) -> tuple[dict[str, Any], bool]:
     """The /healthz body, and whether it is healthy."""
     silence = hub.bus_silence_s()
     up_s = time.monotonic() - started_at
@@ -78,6 +108,7 @@ def health(hub: Hub, started_at: float) -> tuple[dict[str, Any], bool]:
         "status": status,
         "bus_silence_s": round(silence, 2),
         "cameras": {name: camera.body() for name, camera in cameras.items()},
+        "storage": {name: folder_health(folder) for name, folder in (folders or {}).items()},
         "time": time.time(),
     }
     return body, healthy

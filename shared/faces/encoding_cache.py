@@ -30,11 +30,16 @@ DETECTION_SIGNATURE = "hog-u{upsample}-area"
 """Part of every key: an outcome is reused only under the detection that made it (photos shrunk by area)."""
 
 
+def cache_folder(data_dir: Path) -> Path:
+    """Where the encodings of known photos are cached (the web's /healthz watches it too)."""
+    return data_dir / "cache"
+
+
 class EncodingCache:
     """Photo outcomes keyed by content hash and settings, in one msgpack file."""
 
     def __init__(self, data_dir: Path, signature: str) -> None:
-        self.folder = data_dir / "cache"
+        self.folder = cache_folder(data_dir)
         self.path = self.folder / f"encodings-v{CACHE_VERSION}.msgpack"
         self.signature = signature
         self.entries: dict[str, dict[str, Any]] = {}

@@ -284,6 +284,8 @@ def test_a_worker_restarted_with_a_read_only_cache_keeps_recognising(
     cache = Path(pipeline.env["DATA_DIR"]) / "cache"
     with mounted(cache, "--bind", str(cache)):
         subprocess.run(["mount", "-o", "remount,ro,bind", str(cache)], check=True)
+        storage = pipeline.get_json("/healthz")["storage"]
+        assert storage["cache"]["problem"] == "read-only" and storage["data"]["problem"] == "", storage
         (faces_dir(pipeline) / KNOWN / "by-hand.jpg").write_bytes(photos["aaron"])  # not cached: must be encoded
         restarted = time.time()
         pipeline.supervisorctl("restart", "infer:*")
