@@ -10,6 +10,28 @@ import logging
 import sys
 import threading
 import time
+import unicodedata
+
+UNTRUSTED_LOG_CHARS = 200
+"""How much of a text from the bus (or any other sender) goes into one log line."""
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Control, format (bidi overrides), surrogate, private, unassigned and line/paragraph separators."""
+
+
+def untrusted(text: object, limit: int = UNTRUSTED_LOG_CHARS) -> str:
+    """A text someone else wrote, safe to log: control and invisible characters escaped (a newline becomes
+    ``\\n``, so no one can forge a log line or hide text), and cut to ``limit`` characters."""
+    text = str(text)
+    cut = len(text) > limit
+    text = text[:limit]
+    if any(unicodedata.category(char) in _INVISIBLE for char in text):
+        text = "".join(
+            char.encode("unicode_escape").decode("ascii")
+            if unicodedata.category(char) in _INVISIBLE and char != " "
+            else char
+            for char in text
+        )
+    return text + ("..." if cut else "")
 
 
 def log_format(service: str) -> str:
@@ -24,7 +46,10 @@ def setup_logging(service: str, level: str = "INFO") -> logging.Logger:
 
 
 class RateLimitedLog:
-    """Log a recurring problem at most once per interval, with how many were suppressed."""
+    """Log a recurring problem at most once per interval, with how many were suppressed.
+
+    The message usually quotes the bad input, so it is logged through :func:`untrusted`.
+    """
 
     def __init__(self, logger: logging.Logger, interval_s: float = 5.0) -> None:
         self._logger = logger
@@ -46,4 +71,4 @@ class RateLimitedLog:
             self._last[kind] = now
             total = self.total[kind]
         extra = f" ({suppressed} more since last report, {total} in all)" if suppressed else f" ({total} in all)"
-        self._logger.warning("%s: %s%s", kind, message, extra)
+        self._logger.warning("%s: %s%s", kind, untrusted(message), extra)

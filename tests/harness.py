@@ -317,7 +317,7 @@ class ResultRecorder(threading.Thread):
     def results(self, camera: str, since: float = 0.0) -> list[tuple[float, dict]]:
         """(arrival time, result) of one camera, received after ``since``."""
         with self._lock:
-            return [(at, result) for at, result in self._results if result["camera"] == camera and at >= since]
+            return [(at, result) for at, result in self._results if result.get("camera") == camera and at >= since]
 
     def stop(self) -> None:
         self._stop_event.set()

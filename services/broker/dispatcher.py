@@ -12,9 +12,10 @@ from services.broker.scheduler import Assignment, FrameScheduler
 from services.broker.sweep import Sweeps
 from services.broker.tracker import CameraTracker
 from shared.bus import schema
-from shared.bus.sockets import Publisher, Subscriber
+from shared.bus.announce import ChangeCoalescer
+from shared.bus.sockets import FRAME_HWM, Publisher, Subscriber, limit_receive
 from shared.config import Settings
-from shared.log import RateLimitedLog
+from shared.log import RateLimitedLog, untrusted
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,20 @@ class Dispatcher:
         self.sweeps = Sweeps(settings)
         self._frames = Subscriber(settings, [schema.FRAMES + ".", schema.PEOPLE + "."], context)
         self._workers = context.socket(zmq.ROUTER)
-        self._workers.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        self._workers.setsockopt(zmq.ROUTER_MANDATORY, 1)  # an unknown peer raises instead of a silent drop
         self._workers.setsockopt(zmq.LINGER, 0)
+        # A worker holds one frame at a time: a peer with this many unread is not reading, and a send to it
+        # fails at once (NOBLOCK, below) instead of stalling every camera or piling frames up in the broker.
+        self._workers.setsockopt(zmq.SNDHWM, FRAME_HWM)
+        limit_receive(self._workers, schema.MAX_BODY_BYTES + 1024)  # workers send ready and done, never a picture
         self._workers.bind(settings.bus_endpoint("dispatch", bind=True))
         self._publisher = Publisher(settings, context)  # results and counts go out on the bus
         self._bad = RateLimitedLog(log)
+        self.unsent = 0
+        """Messages to workers dropped because the peer was not reading (or gone)."""
+        self.refused_done = 0
+        """``done`` messages for work not handed to their sender."""
+        self._people_changes = ChangeCoalescer()
 
     def run(self) -> None:
         """Serve until the stop event is set."""
@@ -53,6 +63,9 @@ class Dispatcher:
                 self._take_frames(now)
             if self._workers in events:
                 self._take_requests(now)
+            changes = self._people_changes.due(now)
+            if changes:
+                self._forget_names(changes)
             for assignment in self.scheduler.assignments(now):
                 self._send(assignment)
             if now >= next_stats:
@@ -66,9 +79,7 @@ class Dispatcher:
                 continue
             kind, message, jpeg = received
             if kind == schema.PEOPLE:
-                for tracker in self.trackers.values():
-                    tracker.forget_names()
-                log.info("known people changed (%s): tracks will be named afresh", message.change)
+                self._people_changes.note(message.change, now)  # acted on in run(), a burst at most once a second
                 continue
             self.scheduler.offer_frame(message, [schema.pack(message), jpeg], now)
 
@@ -81,9 +92,21 @@ class Dispatcher:
                 self._bad.warning("dropped malformed worker message", str(error))
                 continue
             if isinstance(message, schema.DoneMessage):
-                self._publish_result(message)
+                if self.scheduler.work_done(identity, message.seq, message.camera, message.frame_id):
+                    self._publish_result(message)
+                else:
+                    self.refused_done += 1
+                    self._bad.warning(
+                        "refused a done for work not handed to its sender",
+                        f"{identity!r} seq {message.seq} camera {message.camera} frame {message.frame_id}",
+                    )
             else:
                 self.scheduler.worker_ready(identity, message.seq, now)
+
+    def _forget_names(self, changes: list[str]) -> None:
+        for tracker in self.trackers.values():
+            tracker.forget_names()
+        log.info("known people changed (%s): tracks will be named afresh", untrusted("; ".join(changes)))
 
     def tracker(self, camera: str) -> CameraTracker:
         """The camera's tracks, made on first use."""
@@ -120,9 +143,15 @@ class Dispatcher:
         work = schema.WorkMessage(seq=assignment.seq, tracks=hints, sweep=sweep, search_motion=search_motion)
         body = schema.pack(work)
         try:
-            self._workers.send_multipart([assignment.worker, schema.WORK, body, *assignment.frame.parts], copy=False)
-        except zmq.ZMQError as error:  # EHOSTUNREACH: the worker went away
-            log.warning("worker %s is gone (%s); frame goes back to the queue", assignment.worker, error)
+            self._workers.send_multipart(
+                [assignment.worker, schema.WORK, body, *assignment.frame.parts], flags=zmq.NOBLOCK, copy=False
+            )
+        except zmq.ZMQError as error:
+            # zmq.Again: the peer does not read (its queue is full); EHOSTUNREACH: it went away. Either way the
+            # frame is not sent, the peer is forgotten until it asks again, and the frame goes back to the queue.
+            self.unsent += 1
+            why = "is not reading" if isinstance(error, zmq.Again) else f"is gone ({error})"
+            self._bad.warning("frame not sent to a worker", f"worker {assignment.worker!r} {why}; frame requeued")
             self.scheduler.worker_lost(assignment.worker)
             self.scheduler.requeue(assignment)
 

@@ -6,7 +6,7 @@ import threading
 
 import zmq
 
-from shared.bus.sockets import FRAME_HWM
+from shared.bus.sockets import FRAME_HWM, MAX_SUBSCRIPTION_BYTES, limit_receive
 from shared.config import Settings
 
 FORWARD_HWM = FRAME_HWM * 8
@@ -15,12 +15,18 @@ would let a slow subscriber fall half a minute behind instead of skipping to the
 
 
 def start_forwarder(settings: Settings, context: zmq.Context) -> threading.Thread:
-    """Bind the XSUB/XPUB pair and forward between them in a daemon thread."""
+    """Bind the XSUB/XPUB pair and forward between them in a daemon thread.
+
+    Neither side blocks the proxy: XPUB drops for a subscriber at its high water mark, and XSUB sends
+    subscriptions only to publishers with room for them. Both sides bound what they receive.
+    """
     frontend = context.socket(zmq.XSUB)
     frontend.setsockopt(zmq.RCVHWM, FORWARD_HWM)
+    limit_receive(frontend)  # a forged 20 MB part is refused here, before it is buffered or forwarded to anyone
     frontend.bind(settings.bus_endpoint("publish", bind=True))
     backend = context.socket(zmq.XPUB)
     backend.setsockopt(zmq.SNDHWM, FORWARD_HWM)  # a subscriber that falls behind loses old messages, not time
+    limit_receive(backend, MAX_SUBSCRIPTION_BYTES)  # all a subscriber sends is subscriptions: topic prefixes
     backend.bind(settings.bus_endpoint("subscribe", bind=True))
 
     def forward() -> None:

@@ -16,6 +16,9 @@ from typing import Any
 
 from shared.bus.schema import FrameHeader
 
+HANDED_OUT_MAX_S = 60.0
+"""How long the answer to a frame handed out is waited for: far longer than any frame takes to analyse."""
+
 
 @dataclass
 class PendingFrame:
@@ -59,6 +62,8 @@ class FrameScheduler:
         self._ready: OrderedDict[bytes, int] = OrderedDict()
         self._last_seen: dict[bytes, float] = {}
         self._served_seq: dict[bytes, int] = {}
+        self._handed_out: dict[bytes, tuple[int, str, int, float]] = {}
+        """What each worker was last given: (seq, camera, frame_id, when); only that comes back as done."""
 
     def offer_frame(self, header: FrameHeader, parts: list[Any], now: float) -> None:
         """Take note of a frame from the bus; keep it if it is due."""
@@ -81,10 +86,18 @@ class FrameScheduler:
         self._ready[worker] = seq
 
     def worker_lost(self, worker: bytes) -> None:
-        """Forget a worker the transport says is gone."""
+        """Forget a worker the transport says is gone (or that stopped reading): its work never reached it."""
         self._ready.pop(worker, None)
         self._last_seen.pop(worker, None)
         self._served_seq.pop(worker, None)
+        self._handed_out.pop(worker, None)
+
+    def work_done(self, worker: bytes, seq: int, camera: str, frame_id: int) -> bool:
+        """Whether this is the answer to the work handed to this worker (once): any other ``done`` is refused."""
+        if self._handed_out.get(worker, (None,))[:3] != (seq, camera, frame_id):
+            return False
+        del self._handed_out[worker]
+        return True
 
     def requeue(self, assignment: Assignment) -> None:
         """Put back a frame whose worker vanished, unless a newer one took its place."""
@@ -97,7 +110,13 @@ class FrameScheduler:
     def _expire(self, now: float) -> None:
         for worker, seen in list(self._last_seen.items()):
             if now - seen > self.worker_silence_s:
-                self.worker_lost(worker)
+                # A worker does not ask while it works: its answer is still welcome when it comes (below).
+                self._ready.pop(worker, None)
+                self._last_seen.pop(worker, None)
+                self._served_seq.pop(worker, None)
+        for worker, (*_, handed_at) in list(self._handed_out.items()):
+            if now - handed_at > HANDED_OUT_MAX_S:
+                del self._handed_out[worker]
         for camera in list(self._camera_turns):
             frame = self._pending[camera]
             if now - frame.received_at > self.max_frame_age_s:
@@ -114,6 +133,7 @@ class FrameScheduler:
             frame = self._pending.pop(camera)
             worker, seq = self._ready.popitem(last=False)
             self._served_seq[worker] = seq
+            self._handed_out[worker] = (seq, camera, frame.header.frame_id, now)
             self.counts.add(self.counts.dispatched, camera)
             made.append(Assignment(worker, seq, frame))
         return made

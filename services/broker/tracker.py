@@ -136,7 +136,9 @@ class Track:
 
     def predicted(self, capture_ts: float) -> NormBox:
         """Where the box should be at that capture time, moving as it has been."""
-        return moved(self.box, self.motion, max(-MAX_MOTION_DT_S, min(MAX_MOTION_DT_S, capture_ts - self.seen_ts)))
+        dt = _within(capture_ts - self.seen_ts, -MAX_MOTION_DT_S, MAX_MOTION_DT_S)
+        x, y, w, h = moved(self.box, self.motion, dt)
+        return (_within(x, schema.MIN_COORD, schema.MAX_COORD), _within(y, schema.MIN_COORD, schema.MAX_COORD), w, h)
 
     def observe(self, box: NormBox, capture_ts: float) -> None:
         """Move the track to a newer detection and update its motion; older detections do not move it."""
@@ -144,7 +146,10 @@ class Track:
         if dt <= 0:
             return
         if dt <= MAX_MOTION_DT_S:
-            speed = ((box[0] - self.box[0]) / dt, (box[1] - self.box[1]) / dt)
+            speed = (  # two frames a microsecond apart must not make a box fly off: the bus refuses faster ones
+                _within((box[0] - self.box[0]) / dt, -schema.MAX_SPEED, schema.MAX_SPEED),
+                _within((box[1] - self.box[1]) / dt, -schema.MAX_SPEED, schema.MAX_SPEED),
+            )
             weight = MOTION_SMOOTHING if self.moves_seen else 1.0  # the first measurement is the best guess yet
             self.motion = tuple(  # type: ignore[assignment]
                 weight * new + (1 - weight) * old for new, old in zip(speed, self.motion)
@@ -152,6 +157,10 @@ class Track:
             self.moves_seen += 1
         self.box = box
         self.seen_ts = capture_ts
+
+
+def _within(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
 
 
 class CameraTracker:

@@ -15,10 +15,10 @@ import numpy as np
 from services.capture.motion import MotionDetector
 from services.capture.source import Backoff, FrameSource
 from shared.bus import schema
-from shared.bus.sockets import Publisher
+from shared.bus.sockets import FrameTooLarge, Publisher
 from shared.config import Camera, Settings
 from shared.faces.regions import smallest_face_wanted
-from shared.log import setup_logging
+from shared.log import RateLimitedLog, setup_logging
 from shared.redact import mask_uri
 
 STATUS_INTERVAL_S = 1.0
@@ -43,6 +43,7 @@ class CaptureService:
         self._next_status = 0.0
         self._fps_window: list[float] = []
         self.log = setup_logging(f"capture[{camera.name}]", settings.log_level)
+        self._too_large = RateLimitedLog(self.log)
 
     def run(self) -> None:
         """Capture until stopped, reopening the source whenever it fails."""
@@ -80,7 +81,11 @@ class CaptureService:
             height=self.height,
             motion=motion,
         )
-        self.publisher.send_frame(header, jpeg.data)
+        try:
+            self.publisher.send_frame(header, jpeg.data)
+        except FrameTooLarge as error:
+            self._too_large.warning("frame not published", f"{error}; lower JPEG_QUALITY")
+            return
         self.frame_id += 1
         self.last_frame_ts = captured_at
         self._fps_window.append(captured_at)

@@ -12,11 +12,12 @@ import zmq
 from services.infer.analyzer import CorruptFrame, analyze
 from services.infer.reloader import GalleryReloader
 from shared.bus import schema
-from shared.bus.sockets import Publisher, Subscriber
+from shared.bus.announce import ChangeCoalescer
+from shared.bus.sockets import Publisher, Subscriber, limit_receive
 from shared.config import Settings
 from shared.faces import facelib
 from shared.faces.matcher import Gallery
-from shared.log import RateLimitedLog, setup_logging
+from shared.log import RateLimitedLog, setup_logging, untrusted
 
 HEARTBEAT_S = 1.0
 LOOP_POLL_MS = 100
@@ -44,6 +45,7 @@ class Worker:
         self.requests.setsockopt(zmq.IMMEDIATE, 1)
         self.requests.setsockopt(zmq.SNDHWM, 2)
         self.requests.setsockopt(zmq.LINGER, 0)
+        limit_receive(self.requests)
         self.requests.connect(settings.bus_endpoint("dispatch"))
         self.seq = 0
         self.asked_at = 0.0
@@ -71,12 +73,18 @@ class Worker:
         poller.register(self.requests, zmq.POLLIN)
         poller.register(self.people.socket, zmq.POLLIN)
         self._ask()
+        changes = ChangeCoalescer()  # a burst of announcements makes one rebuild a second, the last one included
         while not self.stop.is_set():
             events = dict(poller.poll(LOOP_POLL_MS))
             if self.people.socket in events:
-                received = self.people.receive(0)
-                if received is not None:
-                    reloader.request(received[1].change)
+                for _ in range(100):  # what arrived, within reason: a flood must not keep the loop here
+                    received = self.people.receive(0)
+                    if received is None:
+                        break
+                    changes.note(received[1].change, time.monotonic())
+            due = changes.due(time.monotonic())
+            if due:
+                reloader.request("; ".join(due))
             rebuilt = reloader.newest()
             if rebuilt is not None:
                 gallery = rebuilt[0]
@@ -102,12 +110,16 @@ class Worker:
         self.status.close()
 
     def _announce(self, gallery: Gallery, reason: str) -> None:
-        self.log.info("using %d known people (%d photos): %s", len(gallery.people), len(gallery), reason)
+        self.log.info("using %d known people (%d photos): %s", len(gallery.people), len(gallery), untrusted(reason))
         self.status.send(
             schema.WORKERS,
             self.name,
             schema.WorkerStatus(
-                worker=self.name, people=list(gallery.people), photos=len(gallery), loaded_ts=time.time(), reason=reason
+                worker=self.name,
+                people=list(gallery.people),
+                photos=len(gallery),
+                loaded_ts=time.time(),
+                reason=reason[: schema.MAX_TEXT],
             ),
         )
 

@@ -49,6 +49,8 @@ class BusListener(threading.Thread):
             if kind == schema.STATS:
                 continue
             view = self._hub.camera_seen(message.camera)
+            if view is None:
+                continue  # a camera too many learnt from the bus (see Hub.camera_seen)
             if kind == schema.FRAMES:
                 view.put_frame(message, bytes(jpeg))
                 self._metrics.frames_captured.labels(message.camera).inc()

@@ -26,6 +26,11 @@ BROWSER_SOURCE = "browser"
 """The source shown for a camera a browser hosts."""
 FORGET_HOSTED_AFTER_S = 60.0
 """A browser's camera whose host left is listed as offline this long, then forgotten."""
+MAX_LEARNT_CAMERAS = 64
+"""Cameras the web takes up from the bus beyond its configured ones (capture processes on other machines): anyone
+can publish on the bus, so a flood of forged names must not grow the page or the memory without end."""
+FORGET_LEARNT_AFTER_S = 180.0
+"""A camera learnt from the bus that has sent nothing for this long is forgotten (it comes back when it speaks)."""
 RESULT_MAX_AGE_S = 1.0
 """Boxes older than this (relative to the frame drawn on) are not drawn: they would mislead."""
 
@@ -58,6 +63,10 @@ class CameraView:
         """A browser is sending this camera's frames now (Go live)."""
         self.host_left_at: float | None = None
         """When the browser that hosted this camera left (monotonic); None if none did."""
+        self.learnt = False
+        """Neither configured nor hosted here: it appeared on the bus (see :meth:`Hub.camera_seen`)."""
+        self.heard_at = time.monotonic()
+        """When the bus last said anything of this camera (monotonic)."""
 
     # Writers: the bus thread.
     def put_frame(self, header: schema.FrameHeader, jpeg: bytes) -> None:
@@ -192,7 +201,13 @@ class CameraView:
 
 
 class Hub:
-    """All cameras by name: the configured ones, and any that appear on the bus."""
+    """All cameras by name: the configured ones, those browsers host, and a bounded few that appear on the bus.
+
+    A camera first heard of on the bus (a capture process on another machine) is *learnt*: its name must be a
+    camera name (``CAMERA_NAME_PATTERN``), at most :data:`MAX_LEARNT_CAMERAS` are kept, and one silent for
+    :data:`FORGET_LEARNT_AFTER_S` is forgotten. Configured cameras are always kept; browsers' cameras follow
+    their hosts (:meth:`claim_host`, :meth:`CameraView.stop_hosting`).
+    """
 
     def __init__(self, configured: dict[str, str]) -> None:
         self._lock = threading.Lock()
@@ -222,21 +237,38 @@ class Hub:
         with self._lock:
             return self._cameras.get(name)
 
-    def camera_seen(self, name: str) -> CameraView:
-        """The camera of that name, made on first sight on the bus."""
+    def camera_seen(self, name: str) -> CameraView | None:
+        """The camera the bus speaks of, learnt on first sight; None (ignore the message) for a name that is not
+        a camera name, or a new one while :data:`MAX_LEARNT_CAMERAS` learnt cameras are all still speaking."""
+        now = time.monotonic()
         with self._lock:
             view = self._cameras.get(name)
             if view is None:
+                if not CAMERA_NAME_PATTERN.match(name):
+                    return None
+                if sum(view.learnt for view in self._cameras.values()) >= MAX_LEARNT_CAMERAS:
+                    self._forget_silent(now)
+                    if sum(view.learnt for view in self._cameras.values()) >= MAX_LEARNT_CAMERAS:
+                        return None
                 view = self._cameras[name] = CameraView(name)
+                view.learnt = True
+            view.heard_at = now
             return view
 
+    def _forget_silent(self, now: float) -> None:
+        """Drop browsers' cameras long after their host left, and learnt cameras long silent (under the lock)."""
+        for name, view in list(self._cameras.items()):
+            if view.offline_for(now) > FORGET_HOSTED_AFTER_S or (
+                view.learnt and now - view.heard_at > FORGET_LEARNT_AFTER_S
+            ):
+                del self._cameras[name]
+
     def cameras(self) -> list[CameraView]:
-        """Every camera, in name order (a browser's camera is forgotten a while after its host left)."""
+        """Every camera, in name order (a browser's camera is forgotten a while after its host left, a learnt
+        one after a while of silence)."""
         now = time.monotonic()
         with self._lock:
-            for name, view in list(self._cameras.items()):
-                if view.offline_for(now) > FORGET_HOSTED_AFTER_S:
-                    del self._cameras[name]
+            self._forget_silent(now)
             return [self._cameras[name] for name in sorted(self._cameras)]
 
     def claim_host(self, name: str, configured: set[str]) -> CameraView | None:
@@ -248,4 +280,7 @@ class Hub:
             view = self._cameras.get(name)
             if view is None:
                 view = self._cameras[name] = CameraView(name, BROWSER_SOURCE)
-            return view if view.start_hosting() else None
+            if not view.start_hosting():
+                return None
+            view.learnt = False  # a camera once learnt from the bus is now this browser's, and follows its host
+            return view

@@ -1,7 +1,10 @@
-"""Saying ``people.changed`` on the bus, so every worker reloads its known faces at once.
+"""Saying ``people.changed`` on the bus, so every worker reloads its known faces at once; and hearing it.
 
 Best effort: workers also notice a change of the faces folder within a
 second, so a lost announcement costs a second, never a wrong gallery.
+A burst of announcements (an import, or a peer flooding the bus) is acted on
+at most once a second (:class:`ChangeCoalescer`): each one makes the tracker
+name every face afresh, and five a second left most faces unnamed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from shared.bus.sockets import Publisher
 from shared.config import Settings
 
 log = logging.getLogger(__name__)
+
+COALESCE_S = 1.0
+"""Act on the known people changing at most this often; no change waits longer than this to be acted on."""
+MAX_REASONS = 5
+"""How many of a burst's change texts are kept for the log (the newest), the rest counted."""
 
 SUBSCRIPTION_GRACE_S = 0.3
 """A new PUB socket drops what it sends until the broker's subscriptions reach it; wait at most this long for them."""
@@ -61,3 +69,40 @@ class PeopleAnnouncer:
             if self._publisher is not None:
                 self._publisher.close()
                 self._publisher = None
+
+
+class ChangeCoalescer:
+    """Turns a burst of changes into at most one action per :data:`COALESCE_S`, the last change included.
+
+    The first change after a quiet second is due at once; those that follow within the second wait until it
+    has passed, then are due together. Not thread-safe: one loop notes and asks.
+    """
+
+    def __init__(self, interval_s: float = COALESCE_S) -> None:
+        self.interval_s = interval_s
+        self._acted_at = float("-inf")
+        self._reasons: list[str] = []
+        self._more = 0
+        self._pending = False
+
+    def note(self, reason: str, now: float) -> None:
+        """A change was announced."""
+        self._pending = True
+        self._reasons.append(reason)
+        if len(self._reasons) > MAX_REASONS:
+            self._reasons.pop(0)
+            self._more += 1
+
+    def due(self, now: float) -> list[str] | None:
+        """The changes to act on now (their texts, newest last), or None if nothing is due yet."""
+        if not self._pending or now - self._acted_at < self.interval_s:
+            return None
+        reasons = self._reasons + ([f"and {self._more} more"] if self._more else [])
+        self._acted_at, self._reasons, self._more, self._pending = now, [], 0, False
+        return reasons
+
+    def wait_s(self, now: float) -> float:
+        """How long until a noted change is due (0 if it is; the interval if nothing is noted)."""
+        if not self._pending:
+            return self.interval_s
+        return max(0.0, self._acted_at + self.interval_s - now)

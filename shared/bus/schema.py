@@ -13,12 +13,12 @@ raises :class:`SchemaError`, which services count and log at a limited rate.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgpack
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.boxes import NormBox
+from shared.config import CAMERA_NAME_PATTERN
 
 VERSION: Final = 1
 
@@ -36,6 +36,49 @@ JPEG_START = b"\xff\xd8"
 """Every JPEG starts with this marker; a frame that does not is refused before anyone decodes it."""
 
 
+# ---------------------------------------------------------------- Limits
+#
+# Nothing on the bus is trusted, so nothing a message says may cost a receiver
+# much: its size is bounded (here for bodies and in shared/bus/sockets.py for
+# whole parts), and so are its numbers and names (the types below).
+
+MAX_BODY_BYTES: Final = 256 * 1024
+"""Largest msgpack body (everything but the JPEG) anyone unpacks. A result with a hundred faces is ~15 kB and a
+worker's gallery of 10,000 names ~200 kB; it also bounds what unpacking can build: each byte of msgpack makes at most
+one Python object (~60 bytes), so a body never grows past ~16 MB while it is checked."""
+MAX_BODY_ITEMS: Final = 16_384
+"""Longest array or map in a body: faces, tracks and motion boxes number in the tens, the dispatcher's per-camera
+counts and a gallery's names in the thousands."""
+MAX_BODY_STR: Final = 16_384
+"""Longest string (or bytes) in a body: names are a few dozen characters, a URL or an error text a few hundred."""
+
+MAX_COORD: Final = 2.0
+MIN_COORD: Final = -1.0
+"""A normalised box lies on its frame (0..1); a detection may reach past an edge and a predicted box drift a little
+beyond it, so -1..2 is accepted and anything further is a forgery, not a face (and would overflow a drawing)."""
+MAX_SPEED: Final = 100.0
+"""Fastest box motion believed, in frames per second: more is not a face moving."""
+MAX_PIXELS_SIDE: Final = 65_535
+"""Largest frame width or height a message may claim (JPEG's own limit)."""
+
+Coord = Annotated[float, Field(ge=MIN_COORD, le=MAX_COORD)]
+Extent = Annotated[float, Field(gt=0.0, le=MAX_COORD)]
+BusBox = tuple[Coord, Coord, Extent, Extent]
+"""A :data:`shared.boxes.NormBox` as received: x and y within -1..2, width and height within (0, 2]."""
+Speed = Annotated[float, Field(ge=-MAX_SPEED, le=MAX_SPEED)]
+CameraName = Annotated[str, Field(pattern=CAMERA_NAME_PATTERN.pattern)]
+"""A camera's name as the configuration allows it (shared.config.CAMERA_NAME_PATTERN): a forged topic or field with
+anything else is refused, so it can neither create a camera nor put odd characters in a log or a page."""
+Name = Annotated[str, Field(max_length=1024)]
+"""A person's or a worker's name (a person is a folder, whose name a file system keeps under 256 bytes)."""
+MAX_TEXT: Final = 4096
+"""Longest free text in a message (a source, an error, what changed): a sender cuts what it says to this."""
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Pixels = Annotated[int, Field(gt=0, le=MAX_PIXELS_SIDE)]
+Timestamp = Annotated[float, Field(ge=0.0, le=1e11)]
+"""Unix seconds: anything past the year 5000 is a forgery (it would pin 'the newest result' for good)."""
+
+
 class SchemaError(ValueError):
     """A message that is not a well-formed facestream message of a known version."""
 
@@ -51,21 +94,25 @@ def topic_kind(raw_topic: bytes) -> str:
 
 
 class Message(BaseModel):
-    """Common base: versioned, tolerant of added fields so newer senders stay readable."""
+    """Common base: versioned, tolerant of added fields so newer senders stay readable.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    No float may be NaN or infinite: one would crash whoever draws or serialises it (``int(nan)``, bare ``NaN``
+    in JSON).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
     v: Literal[1] = VERSION
 
 
 class FrameHeader(Message):
     """What a capture process says about each JPEG it publishes."""
 
-    camera: str
+    camera: CameraName
     frame_id: int = Field(ge=0)
-    ts: float = Field(description="Capture time, Unix seconds.")
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
-    motion: list[NormBox] | None = Field(
+    ts: Timestamp = Field(description="Capture time, Unix seconds.")
+    width: Pixels
+    height: Pixels
+    motion: list[BusBox] | None = Field(
         None,
         description=(
             "Where the picture changed against the camera's recent background, normalised boxes; "
@@ -88,12 +135,12 @@ class Timings(Message):
 class Face(Message):
     """One recognised face: box normalised to the frame (x, y, w, h in 0..1)."""
 
-    box: NormBox
-    name: str = Field(description="The person, or 'Unknown'.")
-    distance: float | None = None
+    box: BusBox
+    name: Name = Field(description="The person, or 'Unknown'.")
+    distance: float | None = Field(None, ge=0.0, le=10.0)
     confidence: float = Field(ge=0.0, le=100.0)
     track_id: int | None = Field(None, description="Same number for the same face from frame to frame.")
-    motion: tuple[float, float] = Field(
+    motion: tuple[Speed, Speed] = Field(
         (0.0, 0.0), description="How fast the box moves (fractions of the frame per second, x and y)."
     )
 
@@ -101,30 +148,30 @@ class Face(Message):
 class Result(Message):
     """A worker's answer for one frame of one camera."""
 
-    camera: str
+    camera: CameraName
     frame_id: int = Field(ge=0)
-    capture_ts: float
-    worker: str
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
+    capture_ts: Timestamp
+    worker: Name
+    width: Pixels
+    height: Pixels
     faces: list[Face]
     timings: Timings
-    published_ts: float
+    published_ts: Timestamp
     encoded: int = Field(0, ge=0, description="Faces encoded for this frame; the others kept their track's name.")
 
 
 class Status(Message):
     """A capture process's periodic word on its camera."""
 
-    camera: str
+    camera: CameraName
     state: Literal["live", "no_signal"]
-    source: str
-    fps: float = 0.0
-    width: int = 0
-    height: int = 0
-    last_frame_ts: float = 0.0
+    source: Text
+    fps: float = Field(0.0, ge=0.0, le=10_000.0)
+    width: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
+    height: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
+    last_frame_ts: Timestamp = 0.0
     frames: int = 0
-    message: str = ""
+    message: Text = ""
 
 
 class DispatchStats(Message):
@@ -140,18 +187,18 @@ class DispatchStats(Message):
 class PeopleChanged(Message):
     """The known people changed (a photo or person added, removed or renamed): reload them."""
 
-    change: str = Field(description="What changed, for the log: e.g. 'added 2 photos of Ada'.")
-    ts: float
+    change: Text = Field(description="What changed, for the log: e.g. 'added 2 photos of Ada'.")
+    ts: Timestamp
 
 
 class WorkerStatus(Message):
     """An inference worker says which known faces it is using: at start and after every reload."""
 
-    worker: str
-    people: list[str]
+    worker: Name
+    people: list[Name]
     photos: int
-    loaded_ts: float
-    reason: str = ""
+    loaded_ts: Timestamp
+    reason: Text = ""
 
 
 BODY_TYPES: dict[str, type[Message]] = {
@@ -169,8 +216,19 @@ def pack(message: Message) -> bytes:
 
 
 def _unpack_dict(raw: bytes | memoryview) -> dict[str, Any]:
+    if len(raw) > MAX_BODY_BYTES:  # checked before anything is unpacked (unpackb has no max_buffer_size)
+        raise SchemaError(f"a body of {len(raw)} bytes (at most {MAX_BODY_BYTES})")
     try:
-        data = msgpack.unpackb(bytes(raw), raw=False, strict_map_key=True)
+        data = msgpack.unpackb(
+            bytes(raw),
+            raw=False,
+            strict_map_key=True,
+            max_array_len=MAX_BODY_ITEMS,
+            max_map_len=MAX_BODY_ITEMS,
+            max_str_len=MAX_BODY_STR,
+            max_bin_len=MAX_BODY_STR,
+            max_ext_len=0,
+        )
     except Exception as error:  # msgpack raises several unrelated types
         raise SchemaError(f"not msgpack ({type(error).__name__}: {error})") from None
     if not isinstance(data, dict):
@@ -240,7 +298,7 @@ class TrackHint(Message):
     """A face the camera already shows: where it should be now, and whether to encode it again."""
 
     track_id: int
-    box: NormBox
+    box: BusBox
     encode: bool
 
 
@@ -249,7 +307,7 @@ class WorkMessage(Message):
 
     seq: int = Field(ge=0)
     tracks: list[TrackHint] = []
-    sweep: NormBox | None = Field(None, description="This frame's tile of the camera's slow sweep for small faces.")
+    sweep: BusBox | None = Field(None, description="This frame's tile of the camera's slow sweep for small faces.")
     search_motion: bool = Field(
         True, description="Search the regions where the frame moved for small faces (due a few times a second)."
     )
@@ -258,12 +316,12 @@ class WorkMessage(Message):
 class Detection(Message):
     """A face a worker found: matched to a known track, and named if it was encoded."""
 
-    box: NormBox
+    box: BusBox
     track_id: int | None = None
-    name: str | None = Field(None, description="None when the face was not encoded (its track keeps its name).")
-    distance: float | None = None
+    name: Name | None = Field(None, description="None when the face was not encoded (its track keeps its name).")
+    distance: float | None = Field(None, ge=0.0, le=10.0)
     confidence: float = Field(0.0, ge=0.0, le=100.0)
-    leaning: str | None = Field(
+    leaning: Name | None = Field(
         None, description="The person this encoding is near enough to keep a track named as (matcher.Match.leaning)."
     )
 
@@ -273,11 +331,11 @@ class DoneMessage(Message):
 
     worker: str = Field(min_length=1, max_length=128)
     seq: int = Field(ge=0)
-    camera: str
+    camera: CameraName
     frame_id: int = Field(ge=0)
-    capture_ts: float
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
+    capture_ts: Timestamp
+    width: Pixels
+    height: Pixels
     detections: list[Detection]
     timings: Timings
 

@@ -21,6 +21,26 @@ from shared.log import RateLimitedLog
 FRAME_HWM = 4
 """Frames buffered per peer before ZeroMQ drops: enough for a burst, never a backlog."""
 
+MAX_PART_BYTES = 8 * 1024 * 1024
+"""The largest message part any socket of facestream receives (ZMQ_MAXMSGSIZE; ZeroMQ checks each part of a multipart
+message): the largest legal part is a frame's JPEG, and a 4K frame at the default quality (80) is at most ~5.5 MB even
+of pure noise (measured with OpenCV; a real scene is a fraction of that). A peer that sends more is disconnected by
+ZeroMQ before the part is buffered, so a forged 20 MB message costs nothing. A capture whose frame would exceed it
+(4K at quality 95 or more) drops that frame with a log line instead (:meth:`Publisher.send_frame`)."""
+
+MAX_SUBSCRIPTION_BYTES = 256
+"""The largest subscription the forwarder takes from a subscriber: topics are ``kind.camera``, a few dozen bytes."""
+
+
+def limit_receive(socket: zmq.Socket, max_bytes: int = MAX_PART_BYTES) -> None:
+    """Bound what one message part received on this socket may weigh; call it on every receiving socket."""
+    socket.setsockopt(zmq.MAXMSGSIZE, max_bytes)
+
+
+class FrameTooLarge(ValueError):
+    """A frame's JPEG is larger than any receiver takes (:data:`MAX_PART_BYTES`)."""
+
+
 log = logging.getLogger(__name__)
 
 
@@ -35,15 +55,21 @@ class Publisher:
         self.socket.connect(settings.bus_endpoint("publish"))
 
     def send_frame(self, header: schema.FrameHeader, jpeg: bytes | memoryview) -> None:
-        """Publish one JPEG frame; the JPEG buffer is sent without a copy."""
+        """Publish one JPEG frame; the JPEG buffer is sent without a copy.
+
+        Raises :class:`FrameTooLarge` rather than send what every receiver would refuse (and disconnect us for).
+        """
+        if len(jpeg) > MAX_PART_BYTES:
+            raise FrameTooLarge(f"a JPEG of {len(jpeg)} bytes is larger than the bus takes ({MAX_PART_BYTES})")
         self.socket.send_multipart(
             [schema.topic(schema.FRAMES, header.camera), schema.pack(header), jpeg],
             copy=False,
+            flags=zmq.NOBLOCK,  # a PUB socket drops rather than block; NOBLOCK says so and keeps it so
         )
 
     def send(self, kind: str, name: str, message: Any) -> None:
-        """Publish one ``[topic, body]`` message of the given kind."""
-        self.socket.send_multipart([schema.topic(kind, name), schema.pack(message)])
+        """Publish one ``[topic, body]`` message of the given kind; never blocks (past the high water mark, drops)."""
+        self.socket.send_multipart([schema.topic(kind, name), schema.pack(message)], flags=zmq.NOBLOCK)
 
     def close(self) -> None:
         """Close the socket, flushing what is queued for up to the linger time."""
@@ -68,6 +94,7 @@ class Subscriber:
         self.socket = self._context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.RCVHWM, hwm)
         self.socket.setsockopt(zmq.LINGER, 0)
+        limit_receive(self.socket)
         for prefix in prefixes:
             self.socket.setsockopt(zmq.SUBSCRIBE, prefix.encode())
         self.socket.connect(settings.bus_endpoint("subscribe"))
