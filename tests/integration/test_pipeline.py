@@ -166,7 +166,7 @@ def test_stream_runs_at_the_source_fps(pipeline: Pipeline) -> None:
     for part in live[:: len(live) // 5]:
         picture = cv2.imdecode(np.frombuffer(part.jpeg, np.uint8), cv2.IMREAD_COLOR)
         assert picture is not None and picture.shape == (360, 640, 3)
-        assert 0.0 <= time.time() - part.capture_ts < 5.0
+        assert 0.0 <= part.received_ts - part.capture_ts < 1.0, "a part arrived more than a second after capture"
 
 
 def test_raw_stream_and_api(pipeline: Pipeline) -> None:

@@ -154,7 +154,7 @@ def test_the_last_admin_stays(admin: Client) -> None:
 def test_an_admin_adds_resets_and_removes_an_account(pipeline: Pipeline, admin: Client, seen: list[bytes]) -> None:
     status, made = admin.send("POST", "/api/users", {"name": "Vera", "role": "viewer", "password": "vera first pw"})
     assert status == 201 and set(made) == {"name", "role", "created"} and made["name"] == "vera"
-    assert admin.send("POST", "/api/users", {"name": "vera", "role": "viewer", "password": "vera again pw"})[0] == 400
+    assert admin.send("POST", "/api/users", {"name": "vera", "role": "viewer", "password": "vera again pw"})[0] == 409
     status, listed = admin.send("GET", "/api/users")
     assert status == 200 and [(user["name"], user["role"]) for user in listed["users"]] == [
         ("admin", "admin"),
