@@ -8,6 +8,7 @@ carries a marker in its environment so a test can prove none is left behind.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -139,6 +140,13 @@ def read_events(url: str, timeout_s: float = 30.0, headers: dict[str, str] | Non
 BUILD_LEFTOVERS = ("__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv/")
 
 
+def stop_with_parent() -> None:
+    """In the launched child: when the test process dies (a killed run), supervisord is sent SIGTERM and stops
+    every service, instead of a whole pipeline running on unseen beside the next tests."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def repository_files() -> set[str]:
     """The files git sees untracked or ignored in the repository (bytecode and tool caches aside): services
     started from it must write only to their configured folders, never into it."""
@@ -207,6 +215,7 @@ class Pipeline:
             stdout=(self.workdir / "launch.out").open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=stop_with_parent,
         )
         wait_for(lambda: self.get_json("/healthz")["status"] == "ok", 60, "the web service to report healthy")
 
