@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,16 @@ def test_the_bridge_keeps_state_while_the_broker_is_away_and_sends_it_on_reconne
     sent = {topic: payload for topic, payload, _ in link.sent}
     assert sent["facestream/door/ada"] == "OFF" and sent["facestream/door/people"] == []
     assert sent["facestream/events"]["type"] == "leave"
+
+
+def test_a_link_without_a_broker_drops_counts_and_logs_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
+    from services.mqtt.link import MqttLink
+
+    link = MqttLink(load_config(mqtt_url="mqtt://u:hunter22@127.0.0.1:1"), "facestream/available")  # never started
+    started = time.monotonic()
+    with caplog.at_level("WARNING"):
+        sent = [link.publish("facestream/events", {"n": index}) for index in range(500)]
+    assert time.monotonic() - started < 1.0  # never waits for a broker
+    assert not any(sent) and link.dropped == 500
+    drops = [record.getMessage() for record in caplog.records if "dropped" in record.getMessage()]
+    assert len(drops) == 1 and "mqtt://u:***@127.0.0.1:1" in drops[0] and "hunter22" not in drops[0]
