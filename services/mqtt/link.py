@@ -68,6 +68,9 @@ class MqttLink:
         self._fresh = threading.Event()
         self.dropped = 0
         self.connections = 0
+        self._tried = False
+        """Whether a connection attempt has ended yet: drops before it are the start-up state, sent on connecting."""
+        self._closing = False
         self._drops = RateLimitedLog(log, DROP_LOG_INTERVAL_S)
         self._failures = RateLimitedLog(log, DROP_LOG_INTERVAL_S)
 
@@ -99,11 +102,13 @@ class MqttLink:
         else:
             why = f"not connected to {self.shown_url}"
         self.dropped += 1
-        self._drops.warning("MQTT message dropped", f"{why}; the current state is sent again on reconnection")
+        if self._tried:
+            self._drops.warning("MQTT message dropped", f"{why}; the current state is sent again on reconnection")
         return False
 
     def close(self) -> None:
         """Say ``offline`` (retained) and disconnect, so subscribers need not wait for the will."""
+        self._closing = True
         if self.connected:
             try:
                 self.client.publish(self.available_topic, "offline", qos=QOS, retain=True).wait_for_publish(2.0)
@@ -113,6 +118,7 @@ class MqttLink:
         self.client.loop_stop()
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        self._tried = True
         if reason.is_failure:
             self._failures.warning("MQTT connection refused", f"{self.shown_url}: {reason}")
             return
@@ -122,11 +128,14 @@ class MqttLink:
         self._fresh.set()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-        if self._connected.is_set():
+        if self._closing:
+            log.info("MQTT: disconnected from %s", self.shown_url)
+        elif self._connected.is_set():
             log.warning("MQTT: lost %s (%s); reconnecting with backoff", self.shown_url, reason)
         self._connected.clear()
 
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        self._tried = True
         self._failures.warning(
             "MQTT broker unreachable", f"{self.shown_url}; retrying every {RECONNECT_MAX_S} s at most"
         )

@@ -206,10 +206,22 @@ def test_a_link_without_a_broker_drops_counts_and_logs_once_per_interval(caplog:
     from services.mqtt.link import MqttLink
 
     link = MqttLink(load_config(mqtt_url="mqtt://u:hunter22@127.0.0.1:1"), "facestream/available")  # never started
+    link.publish("facestream/available", "online")  # before any attempt: the start-up state, counted, not logged
     started = time.monotonic()
     with caplog.at_level("WARNING"):
-        sent = [link.publish("facestream/events", {"n": index}) for index in range(500)]
+        link._on_connect_fail(None, None)  # as paho's thread says when the broker does not answer
+        sent = [link.publish("facestream/events", {"n": index}) for index in range(499)]
     assert time.monotonic() - started < 1.0  # never waits for a broker
     assert not any(sent) and link.dropped == 500
     drops = [record.getMessage() for record in caplog.records if "dropped" in record.getMessage()]
     assert len(drops) == 1 and "mqtt://u:***@127.0.0.1:1" in drops[0] and "hunter22" not in drops[0]
+
+
+def test_the_launcher_starts_the_bridge_only_with_mqtt_url_and_never_puts_it_on_a_command_line(tmp_path: Path) -> None:
+    from services.launch.supervisor_conf import render
+
+    without = render(load_config(source="none"), tmp_path, tmp_path / "run")
+    assert "[program:mqtt]" not in without
+    url = "mqtt://ha:hunter22@broker.lan:1883"
+    with_mqtt = render(load_config(source="none", mqtt_url=url), tmp_path, tmp_path / "run")
+    assert "[program:mqtt]" in with_mqtt and "-m services.mqtt" in with_mqtt and "hunter22" not in with_mqtt
