@@ -39,8 +39,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   fi
 fi
 
-# The browser test's Chromium comes from apt, not pip: checked on every run (cheap when present).
+# The browser test's Chromium and the MQTT tests' Mosquitto come from apt, not pip: checked on every run (cheap
+# when present).
 [ "$DEV" = 1 ] && scripts/install-browser.sh
+[ "$DEV" = 1 ] && scripts/install-mosquitto.sh
 
 wanted="$(cat requirements.txt scripts/install.sh scripts/install-dlib.sh | sha256sum | cut -c1-16)-dlib:${DLIB:-auto}"
 [ "$DEV" = 1 ] && wanted="$wanted-dev:$(sha256sum < requirements-dev.txt | cut -c1-16)"

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -244,6 +245,22 @@ class Settings(BaseSettings):
             "a small file that unpacks to a huge picture is refused instead of filling the memory."
         ),
     )
+    mqtt_url: str | None = Field(
+        None,
+        description=(
+            "Tell other systems over MQTT: the broker as mqtt://user:pass@host:1883 (mqtts:// for TLS). Unset: no "
+            "MQTT bridge runs. Its password is masked wherever the URL is shown."
+        ),
+    )
+    mqtt_prefix: str = Field(
+        "facestream", description="Topics the MQTT bridge publishes start with this ('<prefix>/events'...)."
+    )
+    mqtt_client_id: str | None = Field(
+        None, description="The MQTT bridge's client id (default: facestream-<host name>); unique per broker."
+    )
+    ha_discovery: bool = Field(
+        True, description="With MQTT_URL: publish Home Assistant discovery configs, one device per camera."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
 
     @model_validator(mode="before")
@@ -280,6 +297,21 @@ class Settings(BaseSettings):
     @classmethod
     def _source_parses(cls, value: str) -> str:
         parse_sources(value)
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_url_parses(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_mqtt_url(value)
+        return value.strip()
+
+    @field_validator("mqtt_prefix")
+    @classmethod
+    def _mqtt_prefix_is_a_topic(cls, value: str) -> str:
+        if not MQTT_PREFIX_PATTERN.match(value):
+            raise ValueError("a topic prefix of letters, digits, '_', '-' and inner '/' (no '+', '#' or spaces)")
         return value
 
     @field_validator("log_level", mode="before")
@@ -338,6 +370,37 @@ def parse_sources(value: str) -> list[Camera]:
     if len(set(names)) != len(names):
         raise ValueError(f"camera names repeat in {mask_uri(value)!r}: {names}")
     return cameras
+
+
+MQTT_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+MQTT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+
+
+@dataclass(frozen=True)
+class MqttAddress:
+    """Where the MQTT broker is and how to log in: MQTT_URL taken apart."""
+
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+
+def parse_mqtt_url(value: str) -> MqttAddress:
+    """MQTT_URL taken apart; ValueError (without the password) naming what does not parse."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in MQTT_PORTS:
+        raise ValueError(f"expected mqtt://host[:port] or mqtts://host[:port], got {mask_uri(value)!r}")
+    try:
+        port = parts.port or MQTT_PORTS[parts.scheme]
+    except ValueError:
+        raise ValueError(f"bad port in {mask_uri(value)!r}") from None
+    if not parts.hostname:
+        raise ValueError(f"no host in {mask_uri(value)!r}")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return MqttAddress(parts.hostname, port, parts.scheme == "mqtts", username, password)
 
 
 SECRET_SETTINGS = {"api_token", "admin_password"}

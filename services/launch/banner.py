@@ -23,6 +23,9 @@ def banner(settings: Settings, problems: list[str] | None = None) -> str:
     lines += [f"  {url}" for url in addresses]
     lines.append(f"Known people: {addresses[0]}people   API: {addresses[0]}api/docs")
     lines.append(token_line(settings))
+    if settings.mqtt_url:
+        discovery = ", Home Assistant discovery on" if settings.ha_discovery else ""
+        lines.append(f"MQTT: {mask_uri(settings.mqtt_url)}, topics under {settings.mqtt_prefix}/{discovery}")
     lines += account_lines(settings)
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)

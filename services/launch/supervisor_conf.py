@@ -1,9 +1,9 @@
 """The supervisord configuration for one facestream installation, made from the settings.
 
 Generated rather than fixed because its shape follows the settings: one
-capture program per camera, WORKERS inference processes. Start order:
-broker, then capture, inference and web (which all reconnect on their own if
-the broker comes back later).
+capture program per camera, WORKERS inference processes, the MQTT bridge
+only with MQTT_URL. Start order: broker, then capture, inference, web and
+mqtt (which all reconnect on their own if the broker comes back later).
 """
 
 from __future__ import annotations
@@ -89,6 +89,8 @@ password={control_password}
         extra=f"numprocs={settings.workers}\nprocess_name=%(program_name)s-%(process_num)02d",
     )
     text += _program("web", f"{python} -m services.web", 40, root, logs)
+    if settings.mqtt_url:  # the URL reaches it through the environment, never on a command line (its password)
+        text += _program("mqtt", f"{python} -m services.mqtt", 50, root, logs)
     return text
 
 
