@@ -244,6 +244,22 @@ class Settings(BaseSettings):
             "a small file that unpacks to a huge picture is refused instead of filling the memory."
         ),
     )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "Where sightings are kept, as an SQLAlchemy URL (postgresql+psycopg://user:pass@host/db); "
+            "default: SQLite in WAL mode, DATA_DIR/sightings.db."
+        ),
+    )
+    retain_days: float = Field(
+        30.0, gt=0.0, le=36500.0, description="Sightings and their images are deleted after this many days."
+    )
+    retain_unknown_days: float = Field(
+        7.0,
+        gt=0.0,
+        le=36500.0,
+        description="The images of Unknown sightings (strangers' faces) are deleted sooner, after this many days.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
 
     @model_validator(mode="before")
@@ -340,7 +356,7 @@ def parse_sources(value: str) -> list[Camera]:
     return cameras
 
 
-SECRET_SETTINGS = {"api_token", "admin_password"}
+SECRET_SETTINGS = {"api_token", "admin_password", "database_url"}
 """Settings whose values are never echoed, not even when they are wrong."""
 
 
