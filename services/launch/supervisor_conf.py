@@ -2,7 +2,7 @@
 
 Generated rather than fixed because its shape follows the settings: one
 capture program per camera, WORKERS inference processes. Start order:
-broker, then capture, inference and web (which all reconnect on their own if
+broker, then capture, inference, sightings and web (which all reconnect on their own if
 the broker comes back later).
 """
 
@@ -88,6 +88,7 @@ password={control_password}
         log_name="%(program_name)s-%(process_num)02d",  # one log file per inference process
         extra=f"numprocs={settings.workers}\nprocess_name=%(program_name)s-%(process_num)02d",
     )
+    text += _program("sightings", f"{python} -m services.sightings", 35, root, logs)
     text += _program("web", f"{python} -m services.web", 40, root, logs)
     return text
 
