@@ -1,7 +1,9 @@
 """The sightings table, in SQLAlchemy Core: one row per appearance of a tracked face on a camera.
 
 Times are Unix seconds (floats, as everywhere on the bus); image paths are
-relative to ``DATA_DIR/sightings`` so the data folder can move. A change here
+relative to ``DATA_DIR/sightings`` so the data folder can move. Ids are never reused (SQLite
+AUTOINCREMENT; PostgreSQL's sequences never go back): a URL or a bus message naming a sighting never comes to
+mean another. A change here
 needs a new migration in ``migrations/versions`` (tests/unit/test_sightings_migrations.py
 compares the two).
 """
@@ -29,4 +31,5 @@ sightings = Table(
     Index("ix_sightings_camera_start", "camera", "start_ts"),
     Index("ix_sightings_name_start", "name", "start_ts"),
     Index("ix_sightings_end", "end_ts"),
+    sqlite_autoincrement=True,  # an id is never given twice, even after retention deleted the newest rows
 )

@@ -113,3 +113,7 @@ def test_retention_deletes_old_rows_and_strangers_pictures_sooner(empty_database
     assert not (root / stray).exists() and not (root / stray).parent.exists()
     assert (swept.rows, swept.pictures) == (2, 6)
     assert enforce(empty_database, root, now, retain_days=30, retain_unknown_days=7).rows == 0
+    newest = max(old_ada, old_stranger, ada, stranger, new_stranger)
+    store.save(empty_database, new_stranger, end_ts=now - 40 * DAY)  # the newest row goes too
+    enforce(empty_database, root, now, retain_days=30, retain_unknown_days=7)
+    assert store.add(empty_database, "door", 2, "Ada", now, 90.0) > newest, "an id is never given twice"

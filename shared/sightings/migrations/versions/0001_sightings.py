@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("frames", sa.Integer(), nullable=False, comment="Analysed frames it was on"),
         sa.Column("face_path", sa.String(255), nullable=True, comment="Best crop, relative to DATA_DIR/sightings"),
         sa.Column("snapshot_path", sa.String(255), nullable=True, comment="The whole frame of the best crop"),
+        sqlite_autoincrement=True,  # ids never reused, even after retention deleted the newest rows
     )
     op.create_index("ix_sightings_start_id", "sightings", ["start_ts", "id"])
     op.create_index("ix_sightings_camera_start", "sightings", ["camera", "start_ts"])
