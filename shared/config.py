@@ -261,6 +261,22 @@ class Settings(BaseSettings):
     ha_discovery: bool = Field(
         True, description="With MQTT_URL: publish Home Assistant discovery configs, one device per camera."
     )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "Where sightings are kept, as an SQLAlchemy URL (postgresql+psycopg://user:pass@host/db); "
+            "default: SQLite in WAL mode, DATA_DIR/sightings.db."
+        ),
+    )
+    retain_days: float = Field(
+        30.0, gt=0.0, le=36500.0, description="Sightings and their images are deleted after this many days."
+    )
+    retain_unknown_days: float = Field(
+        7.0,
+        gt=0.0,
+        le=36500.0,
+        description="The images of Unknown sightings (strangers' faces) are deleted sooner, after this many days.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
 
     @model_validator(mode="before")
@@ -403,7 +419,7 @@ def parse_mqtt_url(value: str) -> MqttAddress:
     return MqttAddress(parts.hostname, port, parts.scheme == "mqtts", username, password)
 
 
-SECRET_SETTINGS = {"api_token", "admin_password"}
+SECRET_SETTINGS = {"api_token", "admin_password", "database_url", "mqtt_url"}
 """Settings whose values are never echoed, not even when they are wrong."""
 
 

@@ -1,9 +1,10 @@
 """The supervisord configuration for one facestream installation, made from the settings.
 
 Generated rather than fixed because its shape follows the settings: one
-capture program per camera, WORKERS inference processes, the MQTT bridge
-only with MQTT_URL. Start order: broker, then capture, inference, web and
-mqtt (which all reconnect on their own if the broker comes back later).
+capture program per camera, WORKERS inference processes, the sightings
+service, the MQTT bridge only with MQTT_URL. Start order: broker, then
+capture, inference, sightings, web and mqtt (which all reconnect on their own
+if the broker comes back later).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ password={control_password}
         log_name="%(program_name)s-%(process_num)02d",  # one log file per inference process
         extra=f"numprocs={settings.workers}\nprocess_name=%(program_name)s-%(process_num)02d",
     )
+    text += _program("sightings", f"{python} -m services.sightings", 35, root, logs)
     text += _program("web", f"{python} -m services.web", 40, root, logs)
     if settings.mqtt_url:  # the URL reaches it through the environment, never on a command line (its password)
         text += _program("mqtt", f"{python} -m services.mqtt", 50, root, logs)

@@ -277,3 +277,22 @@ class Recognition(ApiModel):
     width: int = Field(gt=0, description="The image's width in pixels")
     height: int = Field(gt=0, description="The image's height in pixels")
     faces: list[RecognizedFace] = Field(description="Every face found, named")
+
+
+class SightingItem(ApiModel):
+    """One appearance of a tracked face on a camera, as the sightings service keeps it."""
+
+    id: int = Field(description="The sighting's id (/api/sightings/{sighting_id})")
+    camera: str = Field(description="The camera it was seen on")
+    name: str = Field(description="The name the track had most confidence in, or 'Unknown'")
+    start: float = Field(description="Capture time of the first frame it was on, Unix seconds")
+    end: float = Field(description="Capture time of the last frame it was on (so far, while it is in view)")
+    confidence: float = Field(description="The best confidence (%) of that name")
+    frames: int = Field(description="Analysed frames it was on")
+
+
+class SightingPage(ApiModel):
+    """A page of sightings, newest first."""
+
+    items: list[SightingItem] = Field(description="Newest first (by start, then id)")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")

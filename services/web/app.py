@@ -23,6 +23,7 @@ from services.web.live import PeopleCount, camera_summary, event_stream
 from services.web.metrics import WebMetrics
 from services.web.openapi import spec
 from services.web.people_api import create_people_api
+from services.web.sightings_api import create_sightings_api
 from services.web.state import CameraView, Hub
 from services.web.stream_slots import StreamSlots
 from services.web.tokens_api import create_tokens_api
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app.register_blueprint(create_people_api(settings))
     app.register_blueprint(create_tokens_api(settings))
     app.register_blueprint(create_users_api(settings))
+    app.register_blueprint(create_sightings_api(settings))
     app.register_blueprint(create_account_pages())
     started_at = time.monotonic()
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})

@@ -29,6 +29,8 @@ from services.web.api_models import (
     Recognition,
     RenameRequest,
     RoleChange,
+    SightingItem,
+    SightingPage,
     TokenCheck,
     TokenList,
     TokenMade,
@@ -56,7 +58,18 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "photo_id": {"schema": {"type": "string"}, "description": "A photo's id, as listed in photo_ids"},
     "camera": {"schema": {"type": "string"}, "description": "A camera's id, as listed by /api/cameras"},
+    "sighting_id": {"schema": {"type": "integer", "minimum": 1}, "description": "A sighting's id"},
 }
+TIME = {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]}
+SIGHTING_FILTERS: tuple[dict[str, Any], ...] = (
+    {"name": "camera", "schema": {"type": "string", "maxLength": 64}, "description": "Only this camera's"},
+    {"name": "name", "schema": {"type": "string", "maxLength": 200}, "description": "Only this name's ('Unknown')"},
+    {"name": "since", "schema": TIME, "description": "Seen at or after this time (Unix seconds or ISO 8601; UTC)"},
+    {"name": "until", "schema": TIME, "description": "Begun at or before this time (Unix seconds or ISO 8601)"},
+    {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+    {"name": "cursor", "schema": {"type": "string"}, "description": "The next_cursor of the previous page"},
+)
+"""The query parameters of /api/sightings."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,8 @@ class Operation:
     summary: str
     responses: dict[int, Answer]
     body: Upload | type[BaseModel] | None = None
+    query: tuple[dict[str, Any], ...] = ()
+    """Query parameters, as OpenAPI parameter objects without their "in"."""
 
 
 WRONG = Answer("What is wrong", ErrorBody)
@@ -180,6 +195,32 @@ OPERATIONS = [
         {200: Answer("Deleted", UserRemoved), 400: WRONG, 401: WRONG, 403: WRONG, 404: WRONG, 409: WRONG},
     ),
     Operation(
+        "/api/sightings",
+        "get",
+        "Who was seen, on which camera, when: one item per appearance of a tracked face, newest first; "
+        "follow next_cursor for older ones",
+        {200: Answer("A page of sightings", SightingPage), 400: WRONG, 401: WRONG, 503: WRONG},
+        query=SIGHTING_FILTERS,
+    ),
+    Operation(
+        "/api/sightings/{sighting_id}",
+        "get",
+        "One sighting",
+        {200: Answer("The sighting", SightingItem), 401: WRONG, 404: WRONG, 503: WRONG},
+    ),
+    Operation(
+        "/api/sightings/{sighting_id}/face.jpg",
+        "get",
+        "A sighting's best face crop (admins: a face is biometric data)",
+        {200: Answer("The crop", media_type="image/jpeg", media_schema=BINARY), 401: WRONG, 403: WRONG, 404: WRONG},
+    ),
+    Operation(
+        "/api/sightings/{sighting_id}/snapshot.jpg",
+        "get",
+        "The whole frame the best face crop was cut from (admins)",
+        {200: Answer("The frame", media_type="image/jpeg", media_schema=BINARY), 401: WRONG, 403: WRONG, 404: WRONG},
+    ),
+    Operation(
         "/api/token",
         "get",
         "Check a token: 200 if it is right, 401 if not",
@@ -267,10 +308,11 @@ def _schemas(operations: list[Operation]) -> tuple[dict[Any, Any], dict[str, Any
     return refs, definitions.get("$defs", {})
 
 
-def _parameters(path: str) -> list[dict[str, Any]]:
-    return [
+def _parameters(path: str, query: tuple[dict[str, Any], ...] = ()) -> list[dict[str, Any]]:
+    in_path = [
         {"name": name, "in": "path", "required": True, **PATH_PARAMETERS[name]} for name in re.findall(r"{(\w+)}", path)
     ]
+    return in_path + [{"in": "query", "required": False, **parameter} for parameter in query]
 
 
 def _request_body(body: Upload | type[BaseModel], refs: dict[Any, Any]) -> dict[str, Any]:
@@ -312,7 +354,7 @@ def _response(answer: Answer, refs: dict[Any, Any]) -> dict[str, Any]:
 
 def _operation(operation: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     described: dict[str, Any] = {"summary": operation.summary}
-    if parameters := _parameters(operation.path):
+    if parameters := _parameters(operation.path, operation.query):
         described["parameters"] = parameters
     if operation.body is not None:
         described["requestBody"] = _request_body(operation.body, refs)

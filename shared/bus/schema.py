@@ -28,6 +28,7 @@ STATUS = "status"
 STATS = "stats"
 PEOPLE = "people"
 WORKERS = "workers"
+SIGHTINGS = "sightings"
 
 UNKNOWN = "Unknown"
 """The name a face gets when it is nobody enrolled; no person may be called this (shared/people/names.py)."""
@@ -201,12 +202,34 @@ class WorkerStatus(Message):
     reason: Text = ""
 
 
+class Sighting(Message):
+    """An appearance of a tracked face on a camera, as the sightings service keeps it (``sightings.<camera>``).
+
+    ``appear`` when a track first shows in a camera's results (its name is often still "Unknown": the tracker
+    names a face after two agreeing encodings), ``named`` when the name it is kept under changes, ``leave`` once
+    it has not been seen for a few seconds (services/sightings/book.py says why that long). ``id`` is the
+    row's: ``/api/sightings/<id>``.
+    """
+
+    event: Literal["appear", "named", "leave"]
+    id: int = Field(ge=1, description="The sighting's row id, as /api/sightings/<id> serves it.")
+    camera: str
+    track_id: int
+    name: str = Field(description="The name the track has most confidence in so far, or 'Unknown'.")
+    confidence: float = Field(ge=0.0, le=100.0, description="The best confidence (%) of that name.")
+    start: float = Field(description="Capture time of the first frame it was on, Unix seconds.")
+    end: float = Field(description="Capture time of the last frame it was on so far, Unix seconds.")
+    frames: int = Field(ge=1, description="Analysed frames it was on so far.")
+    ts: float = Field(description="When this was said, Unix seconds.")
+
+
 BODY_TYPES: dict[str, type[Message]] = {
     FACES: Result,
     STATUS: Status,
     STATS: DispatchStats,
     PEOPLE: PeopleChanged,
     WORKERS: WorkerStatus,
+    SIGHTINGS: Sighting,
 }
 
 
