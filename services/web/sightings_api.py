@@ -9,6 +9,7 @@ faces, so they are an admin's (services/web/auth.py decides: ``needed_role``).
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,12 +34,16 @@ class BadQuery(ValueError):
 def _time(key: str) -> float | None:
     """A time parameter: Unix seconds, or an ISO 8601 date and time (UTC unless it says otherwise)."""
     text = request.args.get(key)
-    if text is None or text == "":
+    if text is None:
         return None
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds):
+            raise BadQuery(f"{key}: a finite number of Unix seconds, not {text[:40]!r}")
+        return seconds
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
