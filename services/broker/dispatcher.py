@@ -166,5 +166,7 @@ class Dispatcher:
                 dropped=dict(counts.dropped),
                 workers_ready=self.scheduler.workers_ready,
                 workers_known=self.scheduler.workers_known,
+                unsent=self.unsent,
+                refused_done=self.refused_done,
             ),
         )

@@ -28,13 +28,21 @@ class DispatcherCollector(Collector):
             "facestream_frames_dispatched", "Frames handed to inference workers.", labels=["camera"]
         )
         workers = GaugeMetricFamily("facestream_workers", "Inference workers the dispatcher hears from.")
+        unsent = CounterMetricFamily(
+            "facestream_work_unsent", "Work the dispatcher could not hand to a peer whose pipe was full."
+        )
+        refused = CounterMetricFamily(
+            "facestream_done_refused", "Answers the dispatcher refused: not for work it handed to that worker."
+        )
         if stats is not None:
+            unsent.add_metric([], stats.unsent)
+            refused.add_metric([], stats.refused_done)
             for camera, count in stats.dropped.items():
                 dropped.add_metric([camera], count)
             for camera, count in stats.dispatched.items():
                 dispatched.add_metric([camera], count)
             workers.add_metric([], stats.workers_known)
-        yield from (dropped, dispatched, workers)
+        yield from (dropped, dispatched, workers, unsent, refused)
 
 
 class WebMetrics:

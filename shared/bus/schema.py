@@ -183,6 +183,8 @@ class DispatchStats(Message):
     dropped: dict[str, int]
     workers_ready: int
     workers_known: int
+    unsent: int = Field(0, ge=0, description="Work it could not hand to a peer whose pipe was full (peer forgotten).")
+    refused_done: int = Field(0, ge=0, description="Answers refused: not for work handed to that worker.")
 
 
 class PeopleChanged(Message):

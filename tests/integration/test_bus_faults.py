@@ -143,6 +143,13 @@ def test_a_peer_that_asks_for_work_and_never_reads_stalls_nothing(pipeline: Pipe
             thread.join(5)
         rogue.close()
         extra.close()
+
+    def unsent_counted() -> bool:
+        """The dispatcher says, on /metrics, that it gave up on a peer whose pipe was full."""
+        lines = pipeline.get("/metrics")[1].decode().splitlines()
+        return any(line.startswith("facestream_work_unsent_total ") and float(line.split()[1]) >= 1 for line in lines)
+
+    wait_for(unsent_counted, 10, "facestream_work_unsent_total to count the rogue's full pipe")
     assert "frame not sent to a worker" in pipeline.log("broker"), "the dispatcher should log the peer it dropped"
 
 
