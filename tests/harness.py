@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -294,6 +295,23 @@ class Pipeline:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+@contextmanager
+def running_pipeline(
+    workdir: Path, workers_ready: int = 0, workers_timeout_s: float = 60.0, **settings: str
+) -> Iterator[Pipeline]:
+    """A started pipeline for the block (once ``workers_ready`` workers ask for frames), stopped the way a user
+    stops it at the end; whatever happens, none of its processes is left behind."""
+    pipeline = Pipeline.configure(workdir, **settings)
+    try:
+        pipeline.start()
+        if workers_ready:
+            pipeline.wait_for_workers(workers_ready, timeout_s=workers_timeout_s)
+        yield pipeline
+        pipeline.stop()
+    finally:
+        pipeline.kill_leftovers()
 
 
 class ResultRecorder(threading.Thread):

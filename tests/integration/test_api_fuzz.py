@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from services.web.openapi import spec
-from tests.harness import Pipeline
+from tests.harness import Pipeline, running_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -37,13 +37,8 @@ schema = schemathesis.openapi.from_dict(spec()).exclude(path="/api/events")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("api-fuzz")
     (workdir / "faces" / "Ada_Lovelace").mkdir(parents=True)
-    running = Pipeline.configure(workdir, source="none", workers="1", api_token=TOKEN, max_upload_mb="1")
-    try:
-        running.start()
+    with running_pipeline(workdir, source="none", workers="1", api_token=TOKEN, max_upload_mb="1") as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 @schema.parametrize()

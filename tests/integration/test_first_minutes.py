@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ROOT, Pipeline, free_port_block, processes_with_marker, wait_for
+from tests.harness import ROOT, Pipeline, free_port_block, processes_with_marker, running_pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -22,16 +22,13 @@ def first(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """The installation already running: one camera, one worker."""
     workdir = tmp_path_factory.mktemp("first")
     (workdir / "faces").mkdir()
-    running = Pipeline.configure(
-        workdir, source=f"hamilton={data_dir / 'video_hamilton' / 'short_hamilton_clip.mp4'}", workers="1"
-    )
-    try:
-        running.start()
-        running.wait_for_workers(1)
+    with running_pipeline(
+        workdir,
+        source=f"hamilton={data_dir / 'video_hamilton' / 'short_hamilton_clip.mp4'}",
+        workers="1",
+        workers_ready=1,
+    ) as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 def launch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

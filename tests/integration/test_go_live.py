@@ -21,7 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.harness import Pipeline, processes_with_marker, wait_for
+from tests.harness import Pipeline, processes_with_marker, running_pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -34,16 +34,16 @@ MAX_GROWTH_MB = 25.0
 @pytest.fixture(scope="module")
 def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("go-live")
-    running = Pipeline.configure(
-        workdir, source="none", faces_dir=str(data_dir / "video_hamilton" / "reference"), workers="1", api_token=TOKEN
-    )
-    try:
-        running.start()
-        running.wait_for_workers(1, timeout_s=120)
+    with running_pipeline(
+        workdir,
+        source="none",
+        faces_dir=str(data_dir / "video_hamilton" / "reference"),
+        workers="1",
+        api_token=TOKEN,
+        workers_ready=1,
+        workers_timeout_s=120,
+    ) as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 @pytest.fixture(scope="module")

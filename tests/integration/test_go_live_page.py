@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import chromium, log_in, watched
-from tests.harness import Pipeline, wait_for, write_y4m
+from tests.harness import Pipeline, running_pipeline, wait_for, write_y4m
 
 from playwright.sync_api import expect  # isort: skip  (after tests.browser, which skips without Playwright)
 
@@ -35,13 +35,10 @@ SLOW_MS = 60_000
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("go-live-page")
     (workdir / "faces").mkdir()
-    running = Pipeline.configure(workdir, source="none", workers="1", admin_password=ADMIN_PASSWORD, api_token=TOKEN)
-    try:
-        running.start()
+    with running_pipeline(
+        workdir, source="none", workers="1", admin_password=ADMIN_PASSWORD, api_token=TOKEN
+    ) as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 def enrol(pipeline: Pipeline, photo: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import Pipeline, wait_for
+from tests.harness import Pipeline, running_pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -28,20 +28,10 @@ def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     workdir = tmp_path_factory.mktemp("slow-clients")
     (workdir / "faces").mkdir()
     clip = data_dir / "video_hamilton" / "short_hamilton_clip.mp4"
-    running = Pipeline.configure(
-        workdir,
-        source=f"cam={clip}",
-        workers="1",
-        api_token=TOKEN,
-        header_timeout_s="1",
-        stream_send_timeout_s="2",
-    )
-    try:
-        running.start()
+    with running_pipeline(
+        workdir, source=f"cam={clip}", workers="1", api_token=TOKEN, header_timeout_s="1", stream_send_timeout_s="2"
+    ) as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 def connect(pipeline: Pipeline, source: str = "127.0.0.1", receive_buffer: int | None = None) -> socket.socket:

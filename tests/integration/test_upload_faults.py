@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import struct
 import subprocess
 import threading
@@ -20,13 +19,13 @@ import time
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import msgpack
 import pytest
 from PIL import Image
 
+from tests.filesystems import fill, mounted
 from tests.harness import Pipeline, processes_with_marker, wait_for
 from tests.integration.test_people_api import Api, BusRecorder
 
@@ -223,31 +222,6 @@ def test_names_and_ids_that_cannot_be_files_get_clear_answers(
     assert (faces / "X.jpg").read_bytes() == photos["aj"]
     for name in ("Renamee", "X"):
         assert api.call("DELETE", f"/api/people/{name}")[0] == 200
-
-
-@contextmanager
-def mounted(target: Path, *options: str) -> Iterator[None]:
-    """A tmpfs (or a bind mount) at ``target`` for the block; skips the test if this machine cannot mount."""
-    target.mkdir(parents=True, exist_ok=True)
-    made = subprocess.run(["mount", *options, str(target)], capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a test file system here ({made.stderr.strip()}): needs root")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", str(target)], check=True)
-
-
-def fill(folder: Path) -> None:
-    """Write a hidden file until the file system is full."""
-    handle = os.open(folder / ".filler", os.O_WRONLY | os.O_CREAT)
-    try:
-        while os.write(handle, bytes(4096)):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
 
 
 def no_partial_files(folder: Path) -> list[str]:

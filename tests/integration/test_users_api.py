@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import Pipeline
+from tests.harness import Pipeline, running_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -87,13 +87,8 @@ class Client:
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("users-api")
-    running = Pipeline.configure(workdir, source="none", workers="1", admin_password=ADMIN_PASSWORD)
-    try:
-        running.start()
+    with running_pipeline(workdir, source="none", workers="1", admin_password=ADMIN_PASSWORD) as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import chromium, log_in, watched
-from tests.harness import Pipeline
+from tests.harness import Pipeline, running_pipeline
 
 from playwright.sync_api import Page, expect  # isort: skip  (after tests.browser, which skips without it)
 
@@ -35,13 +35,8 @@ OWN_PASSWORD = "chosen-by-vera-herself"
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("users-page")
-    running = Pipeline.configure(workdir, source="none", workers="1", admin_password=ADMIN_PASSWORD)
-    try:
-        running.start()
+    with running_pipeline(workdir, source="none", workers="1", admin_password=ADMIN_PASSWORD) as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 @pytest.fixture()

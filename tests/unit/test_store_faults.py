@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from shared.faces.encoding_cache import cache_for, content_digest, remember
 from shared.faces.gallery import load_gallery
 from shared.faces.photo import PhotoOutcome
 from shared.people.store import Conflict, PeopleStore
+from tests.filesystems import fill, mounted
 
 
 def cached(data_dir: Path) -> set[str]:
@@ -82,25 +82,8 @@ def test_names_that_collide_with_files_are_conflicts_not_crashes(store: PeopleSt
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Path]:
     target = tmp_path / "small"
-    target.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(target)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.decode().strip()}): needs root")
-    try:
+    with mounted(target, "-t", "tmpfs", "-o", "size=128k", "tmpfs"):
         yield target
-    finally:
-        subprocess.run(["umount", str(target)], check=True)
-
-
-def fill(folder: Path) -> None:
-    handle = os.open(folder / ".filler", os.O_WRONLY | os.O_CREAT)
-    try:
-        while os.write(handle, bytes(4096)):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
 
 
 def test_a_full_disk_leaves_no_partial_upload(tmpfs: Path) -> None:
