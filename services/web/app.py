@@ -27,6 +27,7 @@ from services.web.sightings_api import create_sightings_api
 from services.web.state import CameraView, Hub
 from services.web.stream_slots import StreamSlots
 from services.web.tokens_api import create_tokens_api
+from services.web.unread_body import install_body_drain
 from services.web.users_api import create_users_api
 from services.web.websocket import Closed, Handled, NotWebSocket, WebSocket, is_upgrade
 from shared.config import Settings, load_config
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1_000_000)
     install_guards(app, settings)
+    install_body_drain(app)
     install_auth(app, settings, api_token(settings))
     app.register_blueprint(create_people_api(settings))
     app.register_blueprint(create_tokens_api(settings))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import socket
 import struct
 import subprocess
 import threading
@@ -269,3 +270,37 @@ def test_a_worker_restarted_with_a_read_only_cache_keeps_recognising(
             "the restarted worker to announce its known faces",
         )
         wait_for(named(bus, restarted, KNOWN), 30, f"{KNOWN} named by the restarted worker")
+
+
+def send_whole_body_then_read(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+    """Send a POST over a raw socket as a plain client does (head, then the whole body), then read the answer."""
+    address = urllib.parse.urlsplit(base_url)
+    head = f"POST {path} HTTP/1.1\r\nHost: {address.hostname}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
+    head += "".join(f"{key}: {value}\r\n" for key, value in headers.items()) + "\r\n"
+    with socket.create_connection((address.hostname, address.port), timeout=30) as client:
+        client.sendall(head.encode() + body)  # a broken pipe or a reset here is the failure under test
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), json.loads(rest.partition(b"\r\n\r\n")[2] or b"{}")
+
+
+@pytest.mark.parametrize("credential", ["token", "none"])
+def test_a_refused_upload_is_answered_even_while_its_body_is_still_arriving(
+    api: Api, pipeline: Pipeline, credential: str
+) -> None:
+    """Refused before the body is read (413 over the limit, 401 without a credential), the client still gets the answer.
+
+    The body (3x the limit, far beyond the kernel's socket buffers) is still in
+    flight when the answer is ready: the web must read and drop it rather than
+    close on it, or the client's send fails with a reset and it never sees why.
+    """
+    body = b"--x\r\n" + bytes(3 * int(pipeline.env.get("MAX_UPLOAD_MB", "10")) * 1_000_000)
+    headers = {"Content-Type": "multipart/form-data; boundary=x"}
+    if credential == "token":
+        headers["Authorization"] = f"Bearer {api.token}"
+    status, answer = send_whole_body_then_read(pipeline.base_url, "/api/people/Ada/photos", body, headers)
+    assert status == (413 if credential == "token" else 401), (status, answer)
+    assert answer.get("error"), answer
+    wait_for(lambda: api.call("GET", "/api/people")[0] == 200, 5, "the web to go on serving")
