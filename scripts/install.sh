@@ -39,6 +39,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   fi
 fi
 
+# Fonts for names in every script on the stream, for running and testing; checked on every run (cheap when present).
+scripts/install-fonts.sh
 # The browser test's Chromium and the MQTT tests' Mosquitto come from apt, not pip: checked on every run (cheap
 # when present).
 [ "$DEV" = 1 ] && scripts/install-browser.sh

@@ -12,6 +12,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from services.web.label_fonts import label_image
 from shared.boxes import to_pixels
 from shared.bus import schema
 from shared.bus.schema import UNKNOWN
@@ -40,26 +41,22 @@ def draw_faces(frame: np.ndarray, faces: list[schema.Face]) -> np.ndarray:
     """Draw each face's box and label onto the frame, in place; return it."""
     height, width = frame.shape[:2]
     thickness = max(1, round(height / 300))
-    font_scale = max(0.4, height / 720)
+    label_height = max(16, round(height / 24))
     for face in faces:
         top, right, bottom, left = to_pixels(face.box, width, height)
         colour = UNKNOWN_COLOUR if face.name == UNKNOWN else KNOWN_COLOUR
         cv2.rectangle(frame, (left, top), (right, bottom), colour, thickness)
-        text = label_text(face)
-        (text_w, text_h), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thickness)
-        label_top = max(0, top - text_h - baseline - 4)
-        cv2.rectangle(frame, (left, label_top), (left + text_w + 6, label_top + text_h + baseline + 4), colour, -1)
-        cv2.putText(
-            frame,
-            text,
-            (left + 3, label_top + text_h + 2),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            font_scale,
-            (255, 255, 255),
-            thickness,
-            cv2.LINE_AA,
-        )
+        paste(frame, label_image(label_text(face), label_height, colour), left, top - label_height)
     return frame
+
+
+def paste(frame: np.ndarray, patch: np.ndarray, left: int, top: int) -> None:
+    """Copy ``patch`` onto the frame with its top-left corner at (left, top), moved and cut to stay inside."""
+    height, width = frame.shape[:2]
+    top = min(max(0, top), max(0, height - patch.shape[0]))
+    left = min(max(0, left), max(0, width - patch.shape[1]))
+    visible = patch[: height - top, : width - left]
+    frame[top : top + visible.shape[0], left : left + visible.shape[1]] = visible
 
 
 def blurred(face: schema.Face, blur: Blur) -> bool:
