@@ -15,15 +15,12 @@ host leaves, the camera is offline at once and is forgotten a minute later.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import threading
 import time
 from collections import deque
 from typing import Literal
-
-from PIL import Image, UnidentifiedImageError
 
 from services.web.state import BROWSER_SOURCE, CameraView
 from services.web.websocket import POLICY_VIOLATION, Closed, WebSocket
@@ -64,15 +61,6 @@ class BusPublisher:
     def send_status(self, status: schema.Status) -> None:
         with self._lock:
             self._open().send(schema.STATUS, status.camera, status)
-
-
-def jpeg_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height of a JPEG from its header (nothing decoded); None if it is not a JPEG."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size if image.format == "JPEG" else None
-    except (UnidentifiedImageError, OSError, ValueError):
-        return None
 
 
 class HostedCamera:
@@ -131,10 +119,10 @@ class HostedCamera:
         """Every binary message gets the next frame id, taken or skipped, so the host's count and ours agree."""
         frame_id = self.frames
         self.frames += 1
-        size = jpeg_size(jpeg)
-        if size is None:
-            error = "a frame is one JPEG image per binary message"
-            self.send({"type": "error", "error": error, "skipped": True, "frame_id": frame_id})
+        try:
+            size = schema.check_jpeg(jpeg)
+        except schema.SchemaError as problem:
+            self.send({"type": "error", "error": str(problem), "skipped": True, "frame_id": frame_id})
             return
         self.size = size
         header = schema.FrameHeader(

@@ -13,9 +13,11 @@ raises :class:`SchemaError`, which services count and log at a limited rate.
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any, Final, Literal
 
 import msgpack
+from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.config import CAMERA_NAME_PATTERN
@@ -61,6 +63,9 @@ MAX_SPEED: Final = 100.0
 """Fastest box motion believed, in frames per second: more is not a face moving."""
 MAX_PIXELS_SIDE: Final = 65_535
 """Largest frame width or height a message may claim (JPEG's own limit)."""
+MAX_FRAME_PIXELS: Final = 40_000_000
+"""Largest frame anyone decodes, read from the JPEG's own header: an 8K camera's frame is 33 MP. A few kB of JPEG
+can claim 30,000 x 30,000 pixels, which every worker and viewer would decode into 2.7 GB."""
 
 Coord = Annotated[float, Field(ge=MIN_COORD, le=MAX_COORD)]
 Extent = Annotated[float, Field(gt=0.0, le=MAX_COORD)]
@@ -280,9 +285,26 @@ def unpack_frame(parts: list[Any]) -> tuple[FrameHeader, Any]:
         raise SchemaError(f"a frame message has 3 parts, got {len(parts)}")
     header = unpack(FrameHeader, parts[1])
     jpeg = parts[2]
+    check_jpeg(jpeg)
+    return header, jpeg
+
+
+def check_jpeg(jpeg: Any) -> tuple[int, int]:
+    """A frame's width and height from its JPEG header, nothing decoded (~40 us); SchemaError if it is not a JPEG
+    or claims more than :data:`MAX_FRAME_PIXELS`."""
+    too_large = f"a frame is at most {MAX_FRAME_PIXELS / 1e6:.0f} megapixels"
     if len(jpeg) < 4 or bytes(jpeg[:2]) != JPEG_START:
         raise SchemaError("the image part is not a JPEG")
-    return header, jpeg
+    try:
+        with Image.open(io.BytesIO(memoryview(jpeg)), formats=["JPEG"]) as image:
+            width, height = image.size
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+        raise SchemaError(too_large) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise SchemaError("the image part is not a JPEG") from None
+    if width * height > MAX_FRAME_PIXELS:
+        raise SchemaError(f"{too_large}: this one is {width}x{height}")
+    return width, height
 
 
 def unpack_body(parts: list[Any]) -> Message:

@@ -78,6 +78,13 @@ def web_worker_rss_mb(pipeline: Pipeline) -> float:
     raise AssertionError("no VmRSS")
 
 
+def next_error(socket) -> dict:  # type: ignore[no-untyped-def]
+    """The next error message from the server, past acks, results and status (each wait at most 10 s)."""
+    while (message := json.loads(socket.recv(timeout=10))).get("type") != "error":
+        pass
+    return message
+
+
 def test_a_program_hosts_a_camera_that_is_named_listed_and_streamed(pipeline: Pipeline, frames: list[bytes]) -> None:
     names: set[str] = set()
     acks: list[int] = []
@@ -116,10 +123,15 @@ def test_a_program_hosts_a_camera_that_is_named_listed_and_streamed(pipeline: Pi
 
         # Not a JPEG: said, skipped, and the session goes on.
         socket.send(b"this is not a picture")
-        while "ack" not in (message := json.loads(socket.recv(timeout=10))):
-            if message.get("type") == "error":
-                assert message["skipped"] and "JPEG" in message["error"]
-                break
+        message = next_error(socket)
+        assert message["skipped"] and "JPEG" in message["error"], message
+
+        # A few kB claiming 30,000 x 30,000 pixels: said, skipped, never decoded by a worker or a viewer.
+        sof = frames[0].index(b"\xff\xc0") + 5
+        bomb = frames[0][:sof] + (30_000).to_bytes(2, "big") * 2 + frames[0][sof + 4 :]
+        socket.send(bomb)
+        message = next_error(socket)  # none comes if the frame was taken: the wait times out
+        assert message["skipped"] and "megapixels" in message["error"], message
 
         # The same name from a second host: refused, with the reason.
         with host(pipeline, "laptop") as second:

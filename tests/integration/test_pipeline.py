@@ -234,7 +234,11 @@ def test_corrupt_frame_and_garbage_messages_are_logged_and_skipped(
     publisher.setsockopt(zmq.LINGER, 0)
     publisher.connect(f"tcp://127.0.0.1:{pipeline.bus_port}")
     header = msgpack.packb({"v": 1, "camera": "bogus", "frame_id": 0, "ts": time.time(), "width": 64, "height": 64})
-    not_a_picture = b"\xff\xd8" + os.urandom(2000) + b"\xff\xd9"
+    # A JPEG whose headers pass the bus's checks but whose first colour component has no sampling factor: only
+    # decoding finds it out.
+    real = cv2.imencode(".jpg", np.zeros((64, 64, 3), np.uint8))[1].tobytes()
+    sampling = real.index(b"\xff\xc0") + 11
+    not_a_picture = real[:sampling] + b"\x00" + real[sampling + 1 :]
 
     def send_bad_things() -> None:
         publisher.send_multipart([b"frames.bogus", header, not_a_picture])

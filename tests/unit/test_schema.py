@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import msgpack
+import numpy as np
 import pytest
 
 from shared.bus import schema
@@ -43,9 +45,19 @@ def test_a_result_is_plain_msgpack_for_other_programs() -> None:
     }
 
 
+def small_jpeg(width: int = 64, height: int = 36) -> bytes:
+    return cv2.imencode(".jpg", np.zeros((height, width, 3), np.uint8))[1].tobytes()
+
+
+def claiming(jpeg: bytes, width: int, height: int) -> bytes:
+    """The JPEG with its frame header (SOF0) changed to claim another size: a few bytes, any number of pixels."""
+    at = jpeg.index(b"\xff\xc0") + 5
+    return jpeg[:at] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + jpeg[at + 4 :]
+
+
 def test_a_frame_message_is_checked_and_its_jpeg_kept_as_is() -> None:
     header = schema.FrameHeader(camera="cam0", frame_id=3, ts=1.5, width=640, height=360)
-    jpeg = b"\xff\xd8" + b"\x00" * 100
+    jpeg = small_jpeg(640, 360)
     parsed, image = schema.unpack_frame([schema.topic(schema.FRAMES, "cam0"), schema.pack(header), jpeg])
     assert parsed == header and image is jpeg
 
@@ -78,6 +90,15 @@ def test_a_frame_message_is_checked_and_its_jpeg_kept_as_is() -> None:
 def test_bad_frame_messages_are_refused_with_a_reason(parts: list[bytes], reason: str) -> None:
     with pytest.raises(schema.SchemaError, match=reason):
         schema.unpack_frame(parts)
+
+
+def test_a_frame_claiming_more_pixels_than_anyone_decodes_is_refused_undecoded() -> None:
+    header = schema.FrameHeader(camera="cam0", frame_id=0, ts=1.0, width=30_000, height=30_000)
+    for claimed in [(30_000, 30_000), (9000, 9000)]:  # past Pillow's own bomb limit, and past only ours
+        with pytest.raises(schema.SchemaError, match="at most 40 megapixels"):
+            schema.unpack_frame([b"frames.cam0", schema.pack(header), claiming(small_jpeg(), *claimed)])
+    eight_k = claiming(small_jpeg(), 7680, 4320)
+    assert schema.unpack_frame([b"frames.cam0", schema.pack(header), eight_k])[1] is eight_k
 
 
 def test_bad_bodies_are_refused() -> None:
