@@ -13,6 +13,7 @@ from services.broker.sweep import Sweeps
 from services.broker.tracker import CameraTracker
 from shared.bus import schema
 from shared.bus.announce import ChangeCoalescer
+from shared.bus.roster import CameraRoster
 from shared.bus.sockets import FRAME_HWM, Publisher, Subscriber, limit_receive
 from shared.config import Settings
 from shared.log import RateLimitedLog, untrusted
@@ -32,6 +33,7 @@ class Dispatcher:
             settings.every_n, settings.max_frame_age_s, settings.worker_silence_s, settings.adaptive_rate
         )
         self.trackers: dict[str, CameraTracker] = {}
+        self.roster = CameraRoster(camera.name for camera in settings.cameras)
         self.sweeps = Sweeps(settings)
         self._frames = Subscriber(settings, [schema.FRAMES + ".", schema.PEOPLE + "."], context)
         self._workers = context.socket(zmq.ROUTER)
@@ -69,6 +71,8 @@ class Dispatcher:
             for assignment in self.scheduler.assignments(now):
                 self._send(assignment)
             if now >= next_stats:
+                for camera in self.roster.forget_silent(now):
+                    self._forget_camera(camera)
                 self._publish_stats()
                 next_stats = now + STATS_INTERVAL_S
 
@@ -80,6 +84,11 @@ class Dispatcher:
             kind, message, jpeg = received
             if kind == schema.PEOPLE:
                 self._people_changes.note(message.change, now)  # acted on in run(), a burst at most once a second
+                continue
+            if not self.roster.admit(message.camera, now):
+                self._bad.warning(
+                    "ignored a camera too many", f"{message.camera}: the roster of learnt cameras is full"
+                )
                 continue
             self.scheduler.offer_frame(message, [schema.pack(message), jpeg], now)
 
@@ -107,6 +116,13 @@ class Dispatcher:
         for tracker in self.trackers.values():
             tracker.forget_names()
         log.info("known people changed (%s): tracks will be named afresh", untrusted("; ".join(changes)))
+
+    def _forget_camera(self, camera: str) -> None:
+        """Drop everything kept for a learnt camera that fell silent: it starts afresh if it speaks again."""
+        self.scheduler.forget_camera(camera)
+        self.sweeps.forget(camera)
+        self.trackers.pop(camera, None)
+        log.info("forgot camera %s: silent for a while", camera)
 
     def tracker(self, camera: str) -> CameraTracker:
         """The camera's tracks, made on first use."""

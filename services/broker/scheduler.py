@@ -78,6 +78,13 @@ class FrameScheduler:
             self._camera_turns.append(camera)
         self._pending[camera] = PendingFrame(header, parts, now)
 
+    def forget_camera(self, camera: str) -> None:
+        """Drop a camera's waiting frame and counts (a camera learnt from the bus that fell silent)."""
+        if self._pending.pop(camera, None) is not None:
+            self._camera_turns.remove(camera)
+        for table in (self.counts.received, self.counts.dispatched, self.counts.dropped):
+            table.pop(camera, None)
+
     def worker_ready(self, worker: bytes, seq: int, now: float) -> None:
         """A worker asks for work (or repeats its request as a heartbeat)."""
         self._last_seen[worker] = now

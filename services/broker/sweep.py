@@ -40,6 +40,9 @@ class Pace:
         self._last[camera] = capture_ts
         return True
 
+    def forget(self, camera: str) -> None:
+        self._last.pop(camera, None)
+
 
 class Sweeps:
     """The next sweep tile of every camera, and when its motion is searched."""
@@ -49,6 +52,12 @@ class Sweeps:
         self._next: dict[str, int] = {}
         self._tiles = Pace(SWEEP_INTERVAL_S)
         self._motion = Pace(MOTION_INTERVAL_S)
+
+    def forget(self, camera: str) -> None:
+        """Drop a camera's place in the sweep and its paces."""
+        self._next.pop(camera, None)
+        self._tiles.forget(camera)
+        self._motion.forget(camera)
 
     def motion_due(self, camera: str, capture_ts: float) -> bool:
         """Whether this frame's motion regions are searched (at most once per MOTION_INTERVAL_S of capture time)."""

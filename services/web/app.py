@@ -10,7 +10,7 @@ from flask import Flask, Response, abort, jsonify, redirect, render_template, re
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response as BaseResponse
 
-from services.web import mjpeg
+from services.web import label_fonts, mjpeg
 from services.web.account_pages import create_account_pages
 from services.web.api_models import CameraList, ErrorBody, reply
 from services.web.auth import current, install_auth
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1_000_000)
     install_guards(app, settings)
     install_body_drain(app)
+    label_fonts.catalog()  # asked now, on the main thread: labels are drawn on native threads
     install_auth(app, settings, api_token(settings))
     app.register_blueprint(create_people_api(settings))
     app.register_blueprint(create_tokens_api(settings))

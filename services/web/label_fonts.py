@@ -4,17 +4,19 @@ OpenCV's built-in fonts know only ASCII: "Зоя", "王芳" and "अनिल" a
 as question marks, and two Chinese names as the same pixels. So a label is
 drawn by Pillow (with Raqm, which shapes Arabic and Indic scripts) in a font
 that fontconfig says covers all of its characters: DejaVu for Latin, Greek,
-Cyrillic; Noto for the rest (scripts/install-fonts.sh installs it). Looking a
-font up costs a process start, so fonts are remembered per set of characters
-and drawn labels per text, size and colour.
+Cyrillic; Noto for the rest (scripts/install-fonts.sh installs it). fontconfig is
+asked once for every font's characters; the font of each set of characters
+and each drawn label (text, size, colour) are remembered.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import shutil
 import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -28,29 +30,76 @@ FONT_LOOKUP_TIMEOUT_S = 5.0
 LABEL_CACHE = 512
 """Drawn labels kept: a name and each confidence it is shown with, at each stream size."""
 
+Ranges = list[tuple[int, int]]
+
+
+class FontCatalog:
+    """Every font file fontconfig knows, with the characters it has: asked once, with one ``fc-list``.
+
+    Once, and up front (:func:`catalog` from the app's start): labels are drawn on native threads, where
+    gevent's patched subprocess cannot start a process.
+    """
+
+    def __init__(self, fonts: dict[str, Ranges]) -> None:
+        self._fonts = fonts
+
+    @classmethod
+    def from_fontconfig(cls) -> FontCatalog:
+        """The installed fonts; none (labels then use Pillow's own font) without fontconfig."""
+        fc_list = shutil.which("fc-list")
+        if fc_list is None:
+            log.warning("fontconfig's fc-list is not installed: names are drawn in Pillow's own font (ASCII only)")
+            return cls({})
+        try:
+            listed = subprocess.run(
+                [fc_list, "--format", "%{file}\t%{charset}\n"],
+                capture_output=True,
+                text=True,
+                timeout=FONT_LOOKUP_TIMEOUT_S,
+                check=False,
+            ).stdout
+        except (OSError, subprocess.SubprocessError) as problem:
+            log.warning("cannot ask fontconfig for the fonts: %s", problem)
+            return cls({})
+        fonts: dict[str, Ranges] = {}
+        for line in listed.splitlines():
+            path, _, charset = line.partition("\t")
+            if path.endswith((".ttf", ".otf", ".ttc")):
+                fonts[path] = sorted(parse_range(part) for part in charset.split())
+        return cls(fonts)
+
+    def covering(self, characters: str) -> list[str]:
+        """The font files that have a glyph for every one of ``characters``."""
+        wanted = {ord(char) for char in characters if not char.isspace()}
+        return [path for path, ranges in self._fonts.items() if all(has(ranges, code) for code in wanted)]
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """fontconfig's ``20-7e`` or ``a0`` (hexadecimal) as (first, last)."""
+    first, _, last = text.partition("-")
+    return int(first, 16), int(last or first, 16)
+
+
+def has(ranges: Ranges, code: int) -> bool:
+    """Whether ``code`` lies in one of the sorted ``ranges``."""
+    index = bisect.bisect_right(ranges, (code, sys.maxunicode + 1)) - 1
+    return index >= 0 and ranges[index][0] <= code <= ranges[index][1]
+
+
 _unfound_lock = threading.Lock()
 _unfound: set[str] = set()
+"""Sets of characters no font covers, said once each."""
+_catalog_lock = threading.Lock()
+_catalog: FontCatalog | None = None
 
 
-def fonts_covering(characters: str) -> list[str]:
-    """The font files fontconfig knows that have a glyph for every one of ``characters``; none without fontconfig."""
-    fc_list = shutil.which("fc-list")
-    wanted = sorted({ord(char) for char in characters if not char.isspace()})
-    if fc_list is None or not wanted:
-        return []
-    charset = " ".join(f"{code:x}" for code in wanted)
-    try:
-        listed = subprocess.run(
-            [fc_list, "--format", "%{file}\n", f":charset={charset}"],
-            capture_output=True,
-            text=True,
-            timeout=FONT_LOOKUP_TIMEOUT_S,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.SubprocessError) as problem:
-        log.warning("cannot ask fontconfig for a font: %s", problem)
-        return []
-    return sorted({line for line in listed.splitlines() if line.endswith((".ttf", ".otf", ".ttc"))})
+def catalog() -> FontCatalog:
+    """The font catalog, made on the first call (the web calls it at start)."""
+    global _catalog
+    with _catalog_lock:
+        if _catalog is None:
+            _catalog = FontCatalog.from_fontconfig()
+        return _catalog
 
 
 def preference(path: str) -> tuple[int, int, str]:
@@ -64,7 +113,7 @@ def preference(path: str) -> tuple[int, int, str]:
 @functools.lru_cache(maxsize=256)
 def font_file_for(characters: str) -> str | None:
     """The best font file for a set of characters (sorted, as a string), or None when no installed font has them all."""
-    covering = fonts_covering(characters)
+    covering = catalog().covering(characters)
     return min(covering, key=preference) if covering else None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from services.web.green import bus_context
 from services.web.metrics import WebMetrics
@@ -13,6 +14,9 @@ from shared.bus.sockets import Subscriber
 from shared.config import Settings
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY_S = 10.0
+"""How often the metrics of cameras the hub forgot are dropped."""
 
 
 class BusListener(threading.Thread):
@@ -36,8 +40,12 @@ class BusListener(threading.Thread):
             bus_context(),
         )
         bad_before = 0
+        next_prune = time.monotonic() + PRUNE_EVERY_S
         while not self._stop_event.is_set():
             received = subscriber.receive(200)
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + PRUNE_EVERY_S
+                self._metrics.forget_cameras({view.name for view in self._hub.cameras()})
             bad_now = sum(subscriber.bad.total.values())
             if bad_now != bad_before:
                 self._metrics.bad_messages.inc(bad_now - bad_before)

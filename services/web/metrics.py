@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -71,3 +72,24 @@ class WebMetrics:
             "facestream_bad_messages", "Malformed bus messages dropped.", registry=self.registry
         )
         self.registry.register(DispatcherCollector(hub))
+        self._per_camera = (
+            self.frames_captured,
+            self.frames_analysed,
+            self.inference_ms,
+            self.viewers,
+            self.frames_streamed,
+        )
+
+    def forget_cameras(self, kept: set[str]) -> None:
+        """Drop the series of cameras not in ``kept`` (learnt ones the hub forgot): forged names on the bus must
+        not grow /metrics for good. A camera still being watched keeps its viewer count."""
+        for metric in self._per_camera:
+            gone = {
+                sample.labels["camera"]
+                for family in metric.collect()
+                for sample in family.samples
+                if sample.labels.get("camera", "") not in kept and not (metric is self.viewers and sample.value)
+            }
+            for camera in gone - {""}:
+                with contextlib.suppress(KeyError):  # gone meanwhile
+                    metric.remove(camera)

@@ -9,6 +9,7 @@ the first viewer that needs it, and shared by all.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -18,19 +19,18 @@ from services.web.green import off_loop
 from services.web.overlay import Blur
 from shared.boxes import moved
 from shared.bus import schema
+from shared.bus.roster import FORGET_LEARNT_AFTER_S, MAX_LEARNT_CAMERAS
 from shared.config import CAMERA_NAME_PATTERN
+from shared.log import RateLimitedLog
 
+RENDER_TROUBLE = RateLimitedLog(logging.getLogger(__name__))
+"""Frames that could not be drawn, said once in a while whichever camera they came from."""
 STALE_AFTER_S = 2.0
 """A camera with no frame for this long shows "no signal"."""
 BROWSER_SOURCE = "browser"
 """The source shown for a camera a browser hosts."""
 FORGET_HOSTED_AFTER_S = 60.0
 """A browser's camera whose host left is listed as offline this long, then forgotten."""
-MAX_LEARNT_CAMERAS = 64
-"""Cameras the web takes up from the bus beyond its configured ones (capture processes on other machines): anyone
-can publish on the bus, so a flood of forged names must not grow the page or the memory without end."""
-FORGET_LEARNT_AFTER_S = 180.0
-"""A camera learnt from the bus that has sent nothing for this long is forgotten (it comes back when it speaks)."""
 RESULT_MAX_AGE_S = 1.0
 """Boxes older than this (relative to the frame drawn on) are not drawn: they would mislead."""
 
@@ -190,7 +190,12 @@ class CameraView:
             done = self._rendered.get(kind)
             if done is not None and done[0] == packet.seq:
                 return done[1]
-            rendered = off_loop(overlay.render, packet.jpeg, self.faces_for(packet), boxes, blur)
+            try:
+                rendered = off_loop(overlay.render, packet.jpeg, self.faces_for(packet), boxes, blur)
+            except Exception as problem:  # noqa: BLE001 - a frame that cannot be drawn must not end every stream
+                RENDER_TROUBLE.warning("could not draw a frame", f"camera {self.name}: {problem!r}")
+                # Unchanged only when nothing had to be hidden: a blurred stream never shows a face it could not hide.
+                rendered = packet.jpeg if blur == "none" else overlay.no_signal_card("this frame could not be drawn")
             self._rendered[kind] = (packet.seq, rendered)
             return rendered
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import struct
 import threading
 import time
@@ -246,16 +247,19 @@ def test_impossible_numbers_are_refused_and_the_overlay_keeps_drawing(
     _results_keep_flowing(recorder, 3.0)
 
 
-def test_forged_camera_names_do_not_grow_the_web(pipeline: Pipeline) -> None:
+def test_forged_camera_names_do_not_grow_the_web_or_the_broker(pipeline: Pipeline) -> None:
     publisher = _socket(zmq.PUB, pipeline.bus_port)
     forged = [f"forged-{index:03d}" for index in range(500)]
     bad_names = ["../etc", "a" * 40, "<script>", "bad name", "x\nINFO forged log line", ""]
+    jpeg = cv2.imencode(".jpg", np.zeros((36, 64, 3), np.uint8))[1].tobytes()
     try:
 
         def all_sent_and_some_seen() -> bool:
             for name in forged + bad_names:
                 status = {"v": 1, "camera": name, "state": "live", "source": "forged", "fps": 1.0}
                 publisher.send_multipart([f"status.{name}".encode(), msgpack.packb(status)])
+                header = {"v": 1, "camera": name, "frame_id": 0, "ts": time.time(), "width": 64, "height": 36}
+                publisher.send_multipart([f"frames.{name}".encode(), msgpack.packb(header), jpeg])
             listed = {camera["id"] for camera in pipeline.get_json("/api/cameras")["cameras"]}
             return bool(listed & set(forged))
 
@@ -268,6 +272,11 @@ def test_forged_camera_names_do_not_grow_the_web(pipeline: Pipeline) -> None:
     assert CAMERA in listed
     status, page = pipeline.get("/")
     assert status == 200 and len(page) < 400_000, f"the page weighs {len(page)} bytes"
+    # Every per-camera series on /metrics (the web's own and the broker's counts) is bounded the same way.
+    metrics = pipeline.get("/metrics")[1].decode()
+    for series in ("facestream_frames_captured_total", "facestream_frames_dropped_total"):
+        cameras = set(re.findall(series + r'\{camera="(forged-\d+)"', metrics))
+        assert len(cameras) <= MAX_LEARNT_CAMERAS, f"{series}: {len(cameras)} forged cameras"
 
 
 def _fuzz_part(rng: random.Random) -> bytes:

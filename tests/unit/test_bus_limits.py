@@ -16,12 +16,15 @@ import time
 import msgpack
 import pytest
 import zmq
+from prometheus_client import generate_latest
 
 from services.broker.dispatcher import Dispatcher
 from services.broker.scheduler import FrameScheduler
-from services.web.state import MAX_LEARNT_CAMERAS, Hub
+from services.web.metrics import WebMetrics
+from services.web.state import Hub
 from shared.bus import schema
 from shared.bus.announce import ChangeCoalescer
+from shared.bus.roster import FORGET_LEARNT_AFTER_S, MAX_LEARNT_CAMERAS, CameraRoster
 from shared.config import load_config
 from shared.log import RateLimitedLog, untrusted
 from tests.harness import free_port_block
@@ -229,3 +232,46 @@ def test_a_peer_that_never_reads_cannot_stall_the_dispatcher() -> None:
     finally:
         rogue.close()
         context.destroy(linger=0)
+
+
+def test_the_roster_keeps_configured_cameras_and_a_bounded_few_learnt_ones() -> None:
+    roster = CameraRoster(["front"])
+    assert all(roster.admit(f"remote-{index}", now=0.0) for index in range(MAX_LEARNT_CAMERAS))
+    assert not roster.admit("one-too-many", now=1.0) and roster.refused == 1
+    assert roster.admit("front", now=1.0) and roster.admit("remote-0", now=1.0)
+    assert sorted(roster.forget_silent(now=FORGET_LEARNT_AFTER_S + 0.5)) == sorted(
+        f"remote-{index}" for index in range(1, MAX_LEARNT_CAMERAS)
+    ), "all but remote-0, heard again at 1.0"
+    assert roster.admit("newcomer", now=FORGET_LEARNT_AFTER_S + 1.0)
+
+
+def test_the_dispatcher_forgets_everything_of_a_silent_learnt_camera() -> None:
+    settings = load_config(bus_port=free_port_block(3), broker_host="127.0.0.1", broker_bind="127.0.0.1")
+    context = zmq.Context()
+    dispatcher = Dispatcher(settings, context, threading.Event())
+    try:
+        header = schema.FrameHeader(camera="remote", frame_id=0, ts=1.0, width=64, height=64)
+        assert dispatcher.roster.admit("remote", now=0.0)
+        dispatcher.scheduler.offer_frame(header, [], now=0.0)
+        dispatcher.tracker("remote")
+        dispatcher.sweeps.motion_due("remote", 1.0)
+        for camera in dispatcher.roster.forget_silent(now=FORGET_LEARNT_AFTER_S + 1):
+            dispatcher._forget_camera(camera)
+        counts = dispatcher.scheduler.counts
+        assert "remote" not in dispatcher.trackers and "remote" not in counts.received
+        assert dispatcher.scheduler.assignments(now=FORGET_LEARNT_AFTER_S + 1) == []
+        assert dispatcher.sweeps.motion_due("remote", 1.0), "its pace starts afresh"
+    finally:
+        context.destroy(linger=0)
+
+
+def test_metrics_of_forgotten_cameras_are_dropped_but_a_watched_one_keeps_its_viewers() -> None:
+    metrics = WebMetrics(Hub({}))
+    for camera in ("kept", "forged", "watched"):
+        metrics.frames_captured.labels(camera).inc()
+    metrics.viewers.labels("watched").inc()
+    metrics.forget_cameras({"kept"})
+    exposed = generate_latest(metrics.registry).decode()
+    assert 'frames_captured_total{camera="kept"}' in exposed
+    assert 'camera="forged"' not in exposed
+    assert 'facestream_viewers{camera="watched"} 1.0' in exposed

@@ -103,3 +103,17 @@ def test_blur_hides_the_faces_the_setting_names_and_nothing_else(blur: str, hidd
         assert flattened == (name in hidden), (blur, name)
     corner = (slice(300, 360), slice(0, 60))  # no face there: untouched whatever the setting
     assert _sharpness(out[corner]) > 0.8 * _sharpness(original[corner])
+
+
+@pytest.mark.parametrize("blur", ["none", "unknown"])
+def test_a_frame_that_cannot_be_drawn_keeps_the_stream_going_and_hides_what_it_must(blur: str) -> None:
+    view = CameraView("c")
+    view.put_frame(_header(0, 100.0), _jpeg())
+    view.put_result(_result(100.0))
+    packet = view.wait_newer(-1, 0.1)
+    with mock.patch.object(overlay, "render", side_effect=OSError("no font")):  # a fault made on purpose
+        sent = view.frame_jpeg(packet, boxes=True, blur=blur)  # type: ignore[arg-type]
+    if blur == "none":
+        assert sent == packet.jpeg
+    else:
+        assert sent != packet.jpeg and cv2.imdecode(np.frombuffer(sent, np.uint8), 1) is not None
