@@ -29,6 +29,8 @@ FORGET_HOSTED_AFTER_S = 60.0
 MAX_LEARNT_CAMERAS = 64
 """Cameras the web takes up from the bus beyond its configured ones (capture processes on other machines): anyone
 can publish on the bus, so a flood of forged names must not grow the page or the memory without end."""
+MAX_DELIVERY_SERVICES = 8
+"""Services whose delivery counts /metrics shows (mqtt and notify exist): a forged name beyond it is ignored."""
 FORGET_LEARNT_AFTER_S = 180.0
 """A camera learnt from the bus that has sent nothing for this long is forgotten (it comes back when it speaks)."""
 RESULT_MAX_AGE_S = 1.0
@@ -213,6 +215,7 @@ class Hub:
         self._lock = threading.Lock()
         self._cameras = {name: CameraView(name, source) for name, source in configured.items()}
         self._dispatch_stats: schema.DispatchStats | None = None
+        self._delivery: dict[str, schema.DeliveryStats] = {}
         self._last_message_at = 0.0
 
     def heard_from_bus(self, stats: schema.DispatchStats | None = None) -> None:
@@ -226,6 +229,17 @@ class Hub:
         """Seconds since the last message of any kind from the bus."""
         with self._lock:
             return time.monotonic() - self._last_message_at
+
+    def delivery_seen(self, stats: schema.DeliveryStats) -> None:
+        """Keep a telling-others service's latest counts (the MQTT bridge's, the notify service's)."""
+        with self._lock:
+            if stats.service in self._delivery or len(self._delivery) < MAX_DELIVERY_SERVICES:
+                self._delivery[stats.service] = stats
+
+    def delivery_stats(self) -> list[schema.DeliveryStats]:
+        """Every such service's latest counts."""
+        with self._lock:
+            return list(self._delivery.values())
 
     def dispatch_stats(self) -> schema.DispatchStats | None:
         """The dispatcher's latest counts, if any arrived."""
