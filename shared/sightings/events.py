@@ -63,7 +63,8 @@ class SightingEvent:
         return self.name != schema.UNKNOWN
 
     def as_json(self, public_url: str | None) -> dict[str, object]:
-        """The event as MQTT, webhooks and the docs show it; the snapshot link is absolute with PUBLIC_URL."""
+        """The event as MQTT, webhooks and the docs show it; the snapshot link is absolute with PUBLIC_URL. Times
+        and confidence are as the sightings API serves them, unrounded, so a receiver can match the row."""
         link = snapshot_path(self.sighting_id)
         body: dict[str, object] = {
             "type": self.type,
@@ -71,10 +72,10 @@ class SightingEvent:
             "camera": self.camera,
             "name": self.name,
             "track_id": self.track_id,
-            "confidence": round(self.confidence, 1),
-            "start": round(self.start, 3),
-            "end": round(self.end, 3),
-            "time": round(self.time, 3),
+            "confidence": self.confidence,
+            "start": self.start,
+            "end": self.end,
+            "time": self.time,
             "snapshot_url": public_url.rstrip("/") + link if public_url else link,
         }
         if self.previous_name is not None:
