@@ -26,8 +26,9 @@ over every sample of the run:
   (``UNKNOWN_SETTLE_S``, 3 s, shared/sightings/events.py), on purpose;
 - **presence ON** (``<prefix>/<camera>/<person>``, from the results): from the
   capture of the first frame naming him in a round to arrival;
-- the split of the known appear: capture to the ``sightings.`` message on the
-  bus, and from there (its ``ts``) to the MQTT subscriber (bridge and broker).
+- the split of the known appear: capture to the ``sightings.`` message at a
+  bus subscriber (worker, tracker, sightings service), and from there to the
+  MQTT subscriber (the bridge and mosquitto).
 
     .venv/bin/python bench/mqtt_latency.py            # 6 rounds of 25 s (~4 min)
     .venv/bin/python bench/mqtt_latency.py --quick    # 2 rounds of 15 s (~1.5 min)
@@ -81,6 +82,7 @@ def measure(cycles: int, seconds: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="mqtt-latency-") as folder:
         work = Path(folder)
         (work / "mosquitto").mkdir()
+        (work / "pipeline").mkdir()
         broker = Mosquitto(work / "mosquitto")
         broker.start()
         heard = Recorder(broker.port)
@@ -166,7 +168,13 @@ def figures(messages: list, bus_messages: list, rounds: list[float], topics, per
                 if (e["sighting_id"], e["name"]) in said
             ]
         ),
-        "split_sightings_said_to_mqtt_subscriber_ms": spread([at - e["time"] for at, e in known_appear]),
+        "split_sightings_on_bus_to_mqtt_subscriber_ms": spread(
+            [
+                at - said[(e["sighting_id"], e["name"])]
+                for at, e in known_appear
+                if (e["sighting_id"], e["name"]) in said
+            ]
+        ),
         "events": len(events),
         "rounds": len(rounds),
     }

@@ -31,7 +31,9 @@ STATS_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
-class Webhook:
+class WebhookOutbox:
+    """One WEBHOOK_URLS entry at work: its outbox, and which events it wants."""
+
     outbox: Outbox
     wanted: Wanted
 
@@ -43,7 +45,9 @@ class Notify:
         self.public_url = settings.public_url
         timeout_s, retries = settings.webhook_timeout_s, settings.webhook_retries
         self.webhooks = [
-            Webhook(Outbox(f"webhook-{number}", hook.url, timeout_s, retries), Wanted.of(hook.names, hook.cameras))
+            WebhookOutbox(
+                Outbox(f"webhook-{number}", hook.url, timeout_s, retries), Wanted.of(hook.names, hook.cameras)
+            )
             for number, hook in enumerate(settings.webhook_urls, start=1)
         ]
         self.push: Outbox | None = None
