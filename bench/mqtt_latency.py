@@ -26,9 +26,10 @@ over every sample of the run:
   (``UNKNOWN_SETTLE_S``, 3 s, shared/sightings/events.py), on purpose;
 - **presence ON** (``<prefix>/<camera>/<person>``, from the results): from the
   capture of the first frame naming him in a round to arrival;
-- the split of the known appear: capture to the ``sightings.`` message at a
-  bus subscriber (worker, tracker, sightings service), and from there to the
-  MQTT subscriber (the bridge and mosquitto).
+- the split of the known appear: capture to the frame's result at a bus
+  subscriber (dispatch, the worker, the tracker), capture to the
+  ``sightings.`` message (the sightings service adds its share), and from
+  there to the MQTT subscriber (the bridge and mosquitto).
 
     .venv/bin/python bench/mqtt_latency.py            # 6 rounds of 25 s (~4 min)
     .venv/bin/python bench/mqtt_latency.py --quick    # 2 rounds of 15 s (~1.5 min)
@@ -106,8 +107,8 @@ def measure(cycles: int, seconds: float) -> dict:
                         timeout_s = 60.0 if number else START_TIMEOUT_S
                         heard.wait(lambda m: m.topic == person_on and m.text == "ON", timeout_s, "his ON", mark)
                         time.sleep(seconds)  # the clip plays for a fixed window: this is the measurement, not a wait
-                        pipeline.supervisorctl("stop", f"capture-{CAMERA}")
                         mark = len(heard.messages)
+                        pipeline.supervisorctl("stop", f"capture-{CAMERA}")
                         heard.wait(lambda m: m.topic == person_on and m.text == "OFF", 60, "his OFF", mark)
                         wait_for(lambda: not bus_open(bus), 30, "every sighting to close")
                         rounds.append(started)
@@ -143,6 +144,7 @@ def figures(messages: list, bus_messages: list, rounds: list[float], topics, per
     }
     on_latency = []
     results = [(at, body) for at, kind, body in bus_messages if kind.startswith("faces.")]
+    result_at = {body["capture_ts"]: at for at, body in results}  # when each frame's result reached the bus
     for index, started in enumerate(rounds):
         ended = rounds[index + 1] if index + 1 < len(rounds) else float("inf")
         first = next(
@@ -161,6 +163,9 @@ def figures(messages: list, bus_messages: list, rounds: list[float], topics, per
         "known_appear_from_first_frame_ms": spread([at - e["start"] for at, e in known_appear]),
         "stranger_appear_from_first_frame_ms": spread([at - e["start"] for at, e in strangers]),
         "presence_on_from_first_naming_frame_ms": spread(on_latency),
+        "split_capture_to_result_on_bus_ms": spread(
+            [result_at[e["end"]] - e["end"] for _, e in known_appear if e["end"] in result_at]
+        ),
         "split_capture_to_sightings_on_bus_ms": spread(
             [
                 said[(e["sighting_id"], e["name"])] - e["end"]

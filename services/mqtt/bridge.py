@@ -39,6 +39,9 @@ PEOPLE_CHECK_S = 2.0
 LAST_SEEN_EVERY_S = 10.0
 """A present person's last_seen is refreshed this often, not at every frame: a retained message per frame per person
 would be most of the broker's traffic and tell Home Assistant nothing new."""
+MAX_LEARNT_CAMERAS = 64
+"""Cameras the bridge makes entities for beyond the configured ones, as heard of on the bus: anyone can publish
+there, and each camera is a handful of configs the broker keeps for good."""
 STATS_EVERY_S = 5.0
 """How often the bridge's counts go on the bus (``delivery.mqtt``) for the web's /metrics."""
 SUBSCRIPTIONS = [schema.FACES + ".", schema.PEOPLE + ".", schema.SIGHTINGS + ".", schema.SNAPSHOTS + "."]
@@ -122,8 +125,8 @@ class Bridge:
         self.refresh_last_seen(now)
 
     def camera_seen(self, camera: str) -> None:
-        """A camera heard of on the bus (one on another machine, say) gets its entities."""
-        if camera not in self.cameras:
+        """A camera heard of on the bus (one on another machine, say) gets its entities, up to a bound."""
+        if camera not in self.cameras and len(self.cameras) < len(self.settings.cameras) + MAX_LEARNT_CAMERAS:
             self.cameras.add(camera)
             self.refresh_entities()
 

@@ -217,9 +217,9 @@ class Sighting(Message):
 
     event: Literal["appear", "named", "leave"]
     id: int = Field(ge=1, description="The sighting's row id, as /api/sightings/<id> serves it.")
-    camera: str
+    camera: CameraName
     track_id: int
-    name: str = Field(description="The name the track has most confidence in so far, or 'Unknown'.")
+    name: Name = Field(description="The name the track has most confidence in so far, or 'Unknown'.")
     confidence: float = Field(ge=0.0, le=100.0, description="The best confidence (%) of that name.")
     start: float = Field(description="Capture time of the first frame it was on, Unix seconds.")
     end: float = Field(description="Capture time of the last frame it was on so far, Unix seconds.")

@@ -114,7 +114,7 @@ class Announcer:
     def hear(self, message: schema.Sighting, now: float) -> list[SightingEvent]:
         """One bus message in; the events to tell now. ``now`` is our clock (the settle time is counted on it)."""
         if message.event == "leave":
-            return self._leave(message, now)
+            return self._leave(message)
         told = self._told.get(message.id)
         if told is not None:
             if message.name == told:
@@ -141,7 +141,7 @@ class Announcer:
             events.append(self._tell(_event("appear", message, time=now)))
         return events
 
-    def _leave(self, message: schema.Sighting, now: float) -> list[SightingEvent]:
+    def _leave(self, message: schema.Sighting) -> list[SightingEvent]:
         waiting = self._waiting.pop(message.id, None)
         if waiting is not None:  # gone before the settle time: both at once, so every appear has its leave
             return [self._tell(_event("appear", message)), self._forget(_event("leave", message))]

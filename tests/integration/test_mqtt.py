@@ -143,8 +143,8 @@ def test_home_assistant_sees_him_come_and_go(pipeline: Pipeline, broker: Mosquit
     finally:
         late.close()
 
+    stopped = len(heard.messages)  # before the stop: it may take seconds, and he is gone 5 s after his last frame
     pipeline.supervisorctl("stop", f"capture-{CAMERA}")
-    stopped = len(heard.messages)
     gone = heard.wait(is_text(TOPICS.presence(CAMERA, PERSON), "OFF"), CHANGE_TIMEOUT_S, "saying he left", stopped)
     left = heard.wait(is_event("leave", PERSON), 10, "of his sighting closing", stopped)
     assert heard.messages[left].json()["end"] <= heard.messages[left].json()["time"]
