@@ -9,22 +9,24 @@ environment variables named like the fields in upper case (``SOURCE``,
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
-from shared.redact import mask_uri
+from shared.redact import mask_endpoint, mask_uri
 
 DEFAULT_NAME_RATIO = 0.76
 """Largest cohort ratio still named (the NAME_RATIO setting): ~96% of known faces named, ~1% of strangers, on LFW
@@ -44,6 +46,24 @@ class Camera:
 
     name: str
     uri: str
+
+
+class Webhook(BaseModel):
+    """One WEBHOOK_URLS entry: where to post appear/leave events, and which ones (empty lists: all)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(description="http:// or https:// address the events are POSTed to, as JSON.")
+    names: list[str] = Field(
+        default_factory=list,
+        description="Only events of these people (folder or shown name; 'Unknown' for strangers); empty: everyone.",
+    )
+    cameras: list[str] = Field(default_factory=list, description="Only events of these cameras; empty: every camera.")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return check_http_url(value)
 
 
 def default_config_file() -> Path:
@@ -261,6 +281,64 @@ class Settings(BaseSettings):
     ha_discovery: bool = Field(
         True, description="With MQTT_URL: publish Home Assistant discovery configs, one device per camera."
     )
+    mqtt_snapshots: bool = Field(
+        True,
+        description=(
+            "With MQTT_URL: publish the newest appearance's frame (JPEG) on '<prefix>/<camera>/snapshot', not "
+            "retained, and a Home Assistant camera entity for it. Off: no face leaves for the broker."
+        ),
+    )
+    public_url: str | None = Field(
+        None,
+        description=(
+            "The address people and programs reach the web at (https://facestream.example.org), for the snapshot "
+            "links in webhooks and notifications; unset: the links are paths (/api/sightings/42/snapshot.jpg)."
+        ),
+    )
+    webhook_urls: Annotated[list[Webhook], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "POST every appear/leave as JSON to these addresses: comma-separated URLs, or a JSON list whose items "
+            "are URLs or {url, names, cameras} (a TOML list in the file). Unset: no notify process runs for them."
+        ),
+    )
+    webhook_timeout_s: float = Field(
+        5.0, gt=0.0, le=120.0, description="A webhook or notification request gets no longer than this to answer (s)."
+    )
+    webhook_retries: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description=(
+            "Times a failed webhook or notification (no answer, 429 or 5xx) is tried again, 1 s, 2 s, 4 s... apart."
+        ),
+    )
+    notify_url: str | None = Field(
+        None,
+        description=(
+            "Push 'Unknown person at <camera>' and '<name> arrived' here: an ntfy topic URL "
+            "(https://ntfy.sh/my-secret-topic) or a Gotify one (https://gotify.lan/message?token=...). Unset: none."
+        ),
+    )
+    notify_format: Literal["ntfy", "gotify"] = Field(
+        "ntfy", description="How NOTIFY_URL is spoken to: 'ntfy' (title and priority as headers) or 'gotify' (JSON)."
+    )
+    notify_names: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Notify only of these people, comma-separated ('Unknown' for strangers); empty: everyone.",
+    )
+    notify_cameras: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Notify only of these cameras, comma-separated; empty: every camera."
+    )
+    notify_interval_s: float = Field(
+        600.0,
+        ge=0.0,
+        le=7 * 86400.0,
+        description=(
+            "At most one notification per person per camera this often (s); strangers count as one person. "
+            "0: every arrival."
+        ),
+    )
     database_url: str | None = Field(
         None,
         description=(
@@ -322,6 +400,37 @@ class Settings(BaseSettings):
             return None
         parse_mqtt_url(value)
         return value.strip()
+
+    @field_validator("public_url", "notify_url")
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return check_http_url(value)
+
+    @field_validator("webhook_urls", mode="before")
+    @classmethod
+    def _webhooks_from_text(cls, value: object) -> object:
+        """An environment variable is text: comma-separated URLs, or a JSON list; each URL alone a Webhook."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"not a JSON list ({error.msg} at character {error.pos})") from None
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [{"url": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("notify_names", "notify_cameras", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("mqtt_prefix")
     @classmethod
@@ -388,6 +497,19 @@ def parse_sources(value: str) -> list[Camera]:
     return cameras
 
 
+def check_http_url(value: str) -> str:
+    """An http(s) URL with a host, trimmed; ValueError (showing no password, path or query) otherwise."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError(f"not a URL: {mask_endpoint(text)!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected http://host/... or https://host/..., got {mask_endpoint(text)!r}")
+    return text
+
+
 MQTT_PREFIX_PATTERN = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 MQTT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
@@ -419,7 +541,7 @@ def parse_mqtt_url(value: str) -> MqttAddress:
     return MqttAddress(parts.hostname, port, parts.scheme == "mqtts", username, password)
 
 
-SECRET_SETTINGS = {"api_token", "admin_password", "database_url", "mqtt_url"}
+SECRET_SETTINGS = {"api_token", "admin_password", "database_url", "mqtt_url", "webhook_urls", "notify_url"}
 """Settings whose values are never echoed, not even when they are wrong."""
 
 
@@ -438,5 +560,6 @@ def load_config(**overrides: object) -> Settings:
         lines = []
         for problem in error.errors():
             key = ".".join(str(part) for part in problem["loc"]) or "config"
-            lines.append(f"{key.upper()}: {problem['msg']} ({_shown_input(key, problem.get('input'))})")
+            setting = str(problem["loc"][0]) if problem["loc"] else key  # webhook_urls.0.url is WEBHOOK_URLS's
+            lines.append(f"{key.upper()}: {problem['msg']} ({_shown_input(setting, problem.get('input'))})")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -40,3 +40,17 @@ def mask_text(text: str, uris: list[str]) -> str:
         if uri and uri in text:
             text = text.replace(uri, mask_uri(uri))
     return mask_uri(text)
+
+
+def mask_endpoint(url: str) -> str:
+    """An http(s) receiver's URL as logs and banners show it: scheme, host and port, the rest ``/***``. Its path is
+    often the secret itself: an ntfy topic, a Home Assistant webhook id (``/api/webhook/<id>``), a Slack hook."""
+    masked = mask_uri(url)
+    try:
+        parts = urlsplit(masked)
+    except ValueError:
+        return MASK
+    if not parts.netloc:
+        return MASK
+    hidden = "/" + MASK if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{hidden}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.launch.addresses import urls
 from shared.accounts import FIRST_ADMIN, ensure_first_admin
 from shared.config import Settings
-from shared.redact import mask_uri
+from shared.redact import mask_endpoint, mask_uri
 from shared.token import api_token, token_path
 
 
@@ -26,6 +26,10 @@ def banner(settings: Settings, problems: list[str] | None = None) -> str:
     if settings.mqtt_url:
         discovery = ", Home Assistant discovery on" if settings.ha_discovery else ""
         lines.append(f"MQTT: {mask_uri(settings.mqtt_url)}, topics under {settings.mqtt_prefix}/{discovery}")
+    if settings.webhook_urls:
+        lines.append("Webhooks: " + ", ".join(mask_endpoint(hook.url) for hook in settings.webhook_urls))
+    if settings.notify_url:
+        lines.append(f"Notifications: {mask_endpoint(settings.notify_url)} ({settings.notify_format})")
     lines += account_lines(settings)
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)

@@ -2,9 +2,10 @@
 
 Generated rather than fixed because its shape follows the settings: one
 capture program per camera, WORKERS inference processes, the sightings
-service, the MQTT bridge only with MQTT_URL. Start order: broker, then
-capture, inference, sightings, web and mqtt (which all reconnect on their own
-if the broker comes back later).
+service, the MQTT bridge only with MQTT_URL, the notify service only with
+WEBHOOK_URLS or NOTIFY_URL. Start order: broker, then capture, inference,
+sightings, web, mqtt and notify (which all reconnect on their own if the
+broker comes back later).
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ password={control_password}
     text += _program("web", f"{python} -m services.web", 40, root, logs)
     if settings.mqtt_url:  # the URL reaches it through the environment, never on a command line (its password)
         text += _program("mqtt", f"{python} -m services.mqtt", 50, root, logs)
+    if settings.webhook_urls or settings.notify_url:  # likewise: their URLs hold tokens
+        text += _program("notify", f"{python} -m services.notify", 50, root, logs)
     return text
 
 

@@ -1,1 +1,1 @@
-"""The MQTT bridge: presence from the bus's results, published to an MQTT broker, with Home Assistant discovery."""
+"""The MQTT bridge: presence from the results, the sightings' events and snapshots, and Home Assistant discovery."""

@@ -1,4 +1,5 @@
-"""Tell other systems who is in view: presence and appear/leave events over MQTT, with Home Assistant discovery.
+"""Tell other systems who is in view: presence, appear/named/leave events and snapshots over MQTT, with Home
+Assistant discovery.
 
     MQTT_URL=mqtt://user:pass@host:1883 python -m services.mqtt
 

@@ -19,6 +19,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from shared.bus import schema
 from shared.config import Settings, parse_mqtt_url
 from shared.log import RateLimitedLog
 from shared.redact import mask_uri
@@ -66,6 +67,7 @@ class MqttLink:
         self.client.on_connect_fail = self._on_connect_fail
         self._connected = threading.Event()
         self._fresh = threading.Event()
+        self.sent = 0
         self.dropped = 0
         self.connections = 0
         self._tried = False
@@ -92,11 +94,15 @@ class MqttLink:
         return self._connected.is_set()
 
     def publish(self, topic: str, payload: Any, retain: bool = False) -> bool:
-        """Send one message (JSON unless a str) if connected; else drop and count it. Never waits."""
-        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        """Send one message (JSON unless a str or bytes) if connected; else drop and count it. Never waits."""
+        if isinstance(payload, (str, bytes)):
+            data: str | bytes = payload
+        else:
+            data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         if self.connected:
-            info = self.client.publish(topic, text, qos=QOS, retain=retain)
+            info = self.client.publish(topic, data, qos=QOS, retain=retain)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                self.sent += 1
                 return True
             why = mqtt.error_string(info.rc)
         else:
@@ -105,6 +111,12 @@ class MqttLink:
         if self._tried:
             self._drops.warning("MQTT message dropped", f"{why}; the current state is sent again on reconnection")
         return False
+
+    def stats(self) -> schema.DeliveryStats:
+        """The counts for /metrics: messages handed to paho (sent) and dropped while the broker was away."""
+        return schema.DeliveryStats(
+            service="mqtt", targets={"broker": schema.DeliveryCounts(sent=self.sent, dropped=self.dropped)}
+        )
 
     def close(self) -> None:
         """Say ``offline`` (retained) and disconnect, so subscribers need not wait for the will."""

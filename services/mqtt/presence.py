@@ -1,10 +1,14 @@
-"""Who is in view of each camera, from the results on the bus: the rules the MQTT bridge publishes.
+"""Which known people each camera sees now, from the results on the bus: the retained states the MQTT bridge keeps.
 
 Pure: fed with :class:`~shared.bus.schema.Result` messages and a clock, it
-answers with appear/leave events, and keeps the set of known names each
-camera sees now. A known person is keyed by name (two tracks of one person
-are one presence); a stranger by the track the tracker gave their face, since
-"Unknown" names nobody in particular.
+says when a name comes into or goes out of a camera's view. A person is keyed
+by name, so two tracks of one person are one presence. Strangers have no
+presence (no one to switch on); they are told by the sightings' events.
+
+Presence follows the results rather than the sightings because it is state,
+not news: it is right from the bridge's first second (a sighting opened
+before the bridge started is never heard of), and it turns ON with the first
+result that names a person instead of when their sighting's name changes.
 """
 
 from __future__ import annotations
@@ -22,55 +26,25 @@ enough to ride over that, short enough that 'left the room' is still said within
 
 
 @dataclass(frozen=True)
-class PresenceEvent:
-    """Someone appeared in or left a camera's view."""
+class PresenceChange:
+    """A known person came into or went out of a camera's view."""
 
     type: Literal["appear", "leave"]
     camera: str
     name: str
-    """The person's name, or 'Unknown' for a stranger (then ``track_id`` tells strangers apart)."""
-    track_id: int | None
-    confidence: float
     time: float
-    """When it happened (Unix s): the frame that showed them, or the moment they counted as gone."""
-    last_seen: float
-    reason: str = ""
-    """Why a leave: 'out_of_view', or 'named' when a stranger's track turned out to be someone known."""
-
-    @property
-    def known(self) -> bool:
-        return self.name != schema.UNKNOWN
-
-    def as_json(self) -> dict[str, object]:
-        body: dict[str, object] = {
-            "type": self.type,
-            "camera": self.camera,
-            "name": self.name,
-            "track_id": self.track_id,
-            "confidence": round(self.confidence, 1),
-            "time": round(self.time, 3),
-            "last_seen": round(self.last_seen, 3),
-        }
-        if self.reason:
-            body["reason"] = self.reason
-        return body
-
-
-@dataclass
-class _Seen:
-    track_id: int | None
-    confidence: float
+    """When it happened (Unix s): the result that showed them, or the moment they counted as gone."""
     last_seen: float
 
 
 @dataclass
 class _CameraView:
-    known: dict[str, _Seen] = field(default_factory=dict)
-    strangers: dict[int, _Seen] = field(default_factory=dict)
+    last_seen: dict[str, float] = field(default_factory=dict)
+    """Each known name in view, with when it was last in a result."""
 
 
 class Presence:
-    """Per camera, who is in view; each change as a :class:`PresenceEvent`."""
+    """Per camera, the known people in view; each change as a :class:`PresenceChange`."""
 
     def __init__(self, hold_s: float = PRESENCE_HOLD_S) -> None:
         self.hold_s = hold_s
@@ -78,66 +52,34 @@ class Presence:
         self.last_seen: dict[str, tuple[str, float]] = {}
         """Each known name's last sighting: (camera, Unix s)."""
 
-    def observe(self, result: schema.Result, now: float) -> list[PresenceEvent]:
-        """Take one result in; the appear events it causes (and leaves of strangers that turned out to be known)."""
+    def observe(self, result: schema.Result, now: float) -> list[PresenceChange]:
+        """Take one result in; the names it brings into view."""
         view = self._views.setdefault(result.camera, _CameraView())
-        events: list[PresenceEvent] = []
+        changes = []
         for face in result.faces:
             if face.name == schema.UNKNOWN:
-                if face.track_id is None:
-                    continue  # a stranger without a track cannot be told from the next one: nothing to follow
-                seen = view.strangers.get(face.track_id)
-                if seen is None:
-                    view.strangers[face.track_id] = _Seen(face.track_id, face.confidence, now)
-                    events.append(self._event("appear", result.camera, schema.UNKNOWN, face, now, now))
-                else:
-                    seen.last_seen = now
                 continue
             self.last_seen[face.name] = (result.camera, now)
-            if face.track_id is not None and (stranger := view.strangers.pop(face.track_id, None)):
-                events.append(
-                    PresenceEvent(
-                        "leave", result.camera, schema.UNKNOWN, face.track_id, stranger.confidence, now, now, "named"
-                    )
-                )
-            seen = view.known.get(face.name)
-            if seen is None:
-                view.known[face.name] = _Seen(face.track_id, face.confidence, now)
-                events.append(self._event("appear", result.camera, face.name, face, now, now))
-            else:
-                seen.last_seen = now
-                seen.confidence = face.confidence
-        return events
+            if face.name not in view.last_seen:
+                changes.append(PresenceChange("appear", result.camera, face.name, now, now))
+            view.last_seen[face.name] = now
+        return changes
 
-    def expire(self, now: float) -> list[PresenceEvent]:
-        """The leave events of everyone not seen for ``hold_s``: call it often, results or not."""
-        events: list[PresenceEvent] = []
+    def expire(self, now: float) -> list[PresenceChange]:
+        """The names not seen for ``hold_s``, out of view now: call it often, results or not."""
+        changes = []
         for camera, view in self._views.items():
-            for name, seen in list(view.known.items()):
-                if now - seen.last_seen > self.hold_s:
-                    del view.known[name]
-                    events.append(self._leave(camera, name, seen, now))
-            for track_id, seen in list(view.strangers.items()):
-                if now - seen.last_seen > self.hold_s:
-                    del view.strangers[track_id]
-                    events.append(self._leave(camera, schema.UNKNOWN, seen, now))
-        return events
+            for name, seen in list(view.last_seen.items()):
+                if now - seen > self.hold_s:
+                    del view.last_seen[name]
+                    changes.append(PresenceChange("leave", camera, name, now, seen))
+        return changes
 
     def in_view(self, camera: str) -> list[str]:
         """The known names a camera sees now, sorted."""
         view = self._views.get(camera)
-        return sorted(view.known) if view else []
+        return sorted(view.last_seen) if view else []
 
     def cameras(self) -> list[str]:
         """Every camera heard from so far."""
         return sorted(self._views)
-
-    @staticmethod
-    def _event(
-        kind: Literal["appear", "leave"], camera: str, name: str, face: schema.Face, at: float, last_seen: float
-    ) -> PresenceEvent:
-        return PresenceEvent(kind, camera, name, face.track_id, face.confidence, at, last_seen)
-
-    @staticmethod
-    def _leave(camera: str, name: str, seen: _Seen, now: float) -> PresenceEvent:
-        return PresenceEvent("leave", camera, name, seen.track_id, seen.confidence, now, seen.last_seen, "out_of_view")

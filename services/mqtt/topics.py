@@ -3,7 +3,9 @@
 Under MQTT_PREFIX (``facestream``):
 
 - ``<prefix>/available``: ``online`` / ``offline`` (the last will), retained;
-- ``<prefix>/events``: one JSON object per appear/leave, not retained;
+- ``<prefix>/events``: one JSON object per sighting's appear/named/leave, not retained;
+- ``<prefix>/<camera>/events``: the same, of one camera (Home Assistant's event entity);
+- ``<prefix>/<camera>/snapshot``: the JPEG of the camera's newest appearance, not retained;
 - ``<prefix>/<camera>/people``: JSON list of the known names in view, retained;
 - ``<prefix>/<camera>/<person>``: ``ON`` / ``OFF``, retained;
 - ``<prefix>/<person>/last_seen``: JSON {camera, time, name}, retained.
@@ -26,9 +28,11 @@ HA_DISCOVERY_PREFIX = "homeassistant"
 ONLINE, OFFLINE = "online", "offline"
 ON, OFF = "ON", "OFF"
 """Home Assistant's defaults for availability and for a binary sensor's state: its configs need not repeat them."""
-RESERVED_SLUGS = {"people", "last_seen"}
-"""Words of the topic tree a person's slug must not take: ``<prefix>/<camera>/people`` is the camera's list and
-``<prefix>/<person>/last_seen`` a person's sighting."""
+RESERVED_SLUGS = {"people", "last_seen", "events", "snapshot"}
+"""Words of the topic tree a person's slug must not take: ``<prefix>/<camera>/people`` is the camera's list,
+``events`` and ``snapshot`` its appearances, and ``<prefix>/<person>/last_seen`` a person's sighting."""
+EVENT_TYPES = ["appear", "named", "leave"]
+"""The ``type`` of an event (shared/sightings/events.py), as Home Assistant's event entity lists them."""
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -67,6 +71,12 @@ class Topics:
     def people(self, camera: str) -> str:
         return f"{self.prefix}/{camera}/people"
 
+    def camera_events(self, camera: str) -> str:
+        return f"{self.prefix}/{camera}/events"
+
+    def snapshot(self, camera: str) -> str:
+        return f"{self.prefix}/{camera}/snapshot"
+
     def presence(self, camera: str, name: str) -> str:
         return f"{self.prefix}/{camera}/{slugify(name)}"
 
@@ -100,6 +110,18 @@ def people_config_topic(prefix: str, camera: str) -> str:
     return f"{HA_DISCOVERY_PREFIX}/sensor/{id_slug(prefix)}_{camera}/people/config"
 
 
+def snapshot_config_topic(prefix: str, camera: str) -> str:
+    return f"{HA_DISCOVERY_PREFIX}/camera/{id_slug(prefix)}_{camera}/snapshot/config"
+
+
+def events_config_topic(prefix: str, camera: str) -> str:
+    return f"{HA_DISCOVERY_PREFIX}/event/{id_slug(prefix)}_{camera}/appearances/config"
+
+
+def _availability(topics: Topics) -> dict[str, object]:
+    return {"availability_topic": topics.available, "payload_available": ONLINE, "payload_not_available": OFFLINE}
+
+
 def presence_config(topics: Topics, camera: str, name: str) -> dict[str, object]:
     """A binary sensor (occupancy) for one known person on one camera: on while they are in view."""
     return {
@@ -109,9 +131,7 @@ def presence_config(topics: Topics, camera: str, name: str) -> dict[str, object]
         "payload_on": ON,
         "payload_off": OFF,
         "device_class": "occupancy",
-        "availability_topic": topics.available,
-        "payload_available": ONLINE,
-        "payload_not_available": OFFLINE,
+        **_availability(topics),
         "json_attributes_topic": topics.last_seen(name),
         "device": _device(topics.prefix, camera),
     }
@@ -129,18 +149,51 @@ def people_config(topics: Topics, camera: str) -> dict[str, object]:
         "unit_of_measurement": "people",
         "state_class": "measurement",
         "icon": "mdi:account-group",
-        "availability_topic": topics.available,
-        "payload_available": ONLINE,
-        "payload_not_available": OFFLINE,
+        **_availability(topics),
         "device": _device(topics.prefix, camera),
     }
 
 
-def discovery(topics: Topics, cameras: list[str], people: list[str]) -> dict[str, dict[str, object]]:
-    """Every discovery config, by its topic: per camera a people sensor and one binary sensor per known person."""
+def snapshot_config(topics: Topics, camera: str) -> dict[str, object]:
+    """A camera entity showing the newest appearance's frame (the JPEG as the payload, as Home Assistant reads it)."""
+    return {
+        "name": "Newest appearance",
+        "unique_id": f"{id_slug(topics.prefix)}_{camera}_snapshot",
+        "topic": topics.snapshot(camera),
+        "icon": "mdi:account-box",
+        **_availability(topics),
+        "device": _device(topics.prefix, camera),
+    }
+
+
+def events_config(topics: Topics, camera: str) -> dict[str, object]:
+    """An event entity firing on each appear/named/leave of the camera. Home Assistant wants the type as
+    ``event_type`` and the rest as attributes: the template renames the one field and picks the useful others."""
+    kept = ("name", "sighting_id", "confidence", "snapshot_url")
+    attributes = ", ".join(f"'{key}': value_json.{key}" for key in kept)
+    return {
+        "name": "Appearance",
+        "unique_id": f"{id_slug(topics.prefix)}_{camera}_appearances",
+        "state_topic": topics.camera_events(camera),
+        "event_types": EVENT_TYPES,
+        "value_template": "{{ {'event_type': value_json.type, " + attributes + "} | tojson }}",
+        "icon": "mdi:account-eye",
+        **_availability(topics),
+        "device": _device(topics.prefix, camera),
+    }
+
+
+def discovery(
+    topics: Topics, cameras: list[str], people: list[str], snapshots: bool = True
+) -> dict[str, dict[str, object]]:
+    """Every discovery config, by its topic: per camera a people sensor, an event entity, a camera entity (with
+    ``snapshots``) and one binary sensor per known person."""
     configs: dict[str, dict[str, object]] = {}
     for camera in cameras:
         configs[people_config_topic(topics.prefix, camera)] = people_config(topics, camera)
+        configs[events_config_topic(topics.prefix, camera)] = events_config(topics, camera)
+        if snapshots:
+            configs[snapshot_config_topic(topics.prefix, camera)] = snapshot_config(topics, camera)
         for name in people:
             configs[presence_config_topic(topics.prefix, camera, name)] = presence_config(topics, camera, name)
     return configs

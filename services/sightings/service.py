@@ -5,7 +5,8 @@ result updates the open sightings (services/sightings/book.py); a new one
 is stored at once (it needs its row id for the bus), the running ones are
 saved once a second, a closed one at its close. When a face is the best of
 its sighting so far, its crop is cut from the JPEG of that very frame, kept
-for a few seconds as received (services/sightings/images.py).
+for a few seconds as received (services/sightings/images.py), and that frame
+is published as ``snapshots.<camera>`` once saved.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ class Sightings:
                 return
             appearance.image_name, appearance.image_confidence = appearance.name, appearance.confidence
             store.save(self.engine, appearance.row_id, face_path=paths[0], snapshot_path=paths[1])
+            header = schema.SnapshotHeader(
+                id=appearance.row_id, camera=appearance.camera, name=appearance.name, ts=time.time()
+            )
+            self.publisher.send_snapshot(header, jpeg)  # for the MQTT bridge's snapshot topic: no one reads the disk
 
     def _say(self, appearance: Appearance, event: Literal["appear", "named", "leave"]) -> None:
         message = appearance.message(event, time.time())

@@ -36,7 +36,7 @@ class BusListener(threading.Thread):
     def run(self) -> None:
         subscriber = Subscriber(
             self._settings,
-            [f"{kind}." for kind in (schema.FRAMES, schema.FACES, schema.STATUS, schema.STATS)],
+            [f"{kind}." for kind in (schema.FRAMES, schema.FACES, schema.STATUS, schema.STATS, schema.DELIVERY)],
             bus_context(),
         )
         bad_before = 0
@@ -55,6 +55,9 @@ class BusListener(threading.Thread):
             kind, message, jpeg = received
             self._hub.heard_from_bus(message if kind == schema.STATS else None)
             if kind == schema.STATS:
+                continue
+            if kind == schema.DELIVERY:
+                self._hub.delivery_seen(message)
                 continue
             view = self._hub.camera_seen(message.camera)
             if view is None:

@@ -46,6 +46,37 @@ class DispatcherCollector(Collector):
         yield from (dropped, dispatched, workers, unsent, refused)
 
 
+class DeliveryCollector(Collector):
+    """Exposes what the MQTT bridge and the notify service did with what they had to tell, as last published."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def collect(self) -> Iterator:
+        labels = ["service", "target"]
+        families = {
+            "sent": CounterMetricFamily(
+                "facestream_delivered", "Messages delivered (to the MQTT broker, or answered 2xx).", labels=labels
+            ),
+            "failed": CounterMetricFamily(
+                "facestream_delivery_failed", "Webhooks and notifications given up after every retry.", labels=labels
+            ),
+            "dropped": CounterMetricFamily(
+                "facestream_delivery_dropped",
+                "Messages never tried: the MQTT broker was away, or a receiver's queue was full.",
+                labels=labels,
+            ),
+            "retries": CounterMetricFamily(
+                "facestream_delivery_retries", "Webhook and notification attempts after a failed one.", labels=labels
+            ),
+        }
+        for stats in self._hub.delivery_stats():
+            for target, counts in stats.targets.items():
+                for field, family in families.items():
+                    family.add_metric([stats.service, target], getattr(counts, field))
+        yield from families.values()
+
+
 class WebMetrics:
     """The counters the web service keeps as messages arrive and viewers come and go."""
 
@@ -72,6 +103,7 @@ class WebMetrics:
             "facestream_bad_messages", "Malformed bus messages dropped.", registry=self.registry
         )
         self.registry.register(DispatcherCollector(hub))
+        self.registry.register(DeliveryCollector(hub))
         self._per_camera = (
             self.frames_captured,
             self.frames_analysed,

@@ -31,6 +31,8 @@ BROWSER_SOURCE = "browser"
 """The source shown for a camera a browser hosts."""
 FORGET_HOSTED_AFTER_S = 60.0
 """A browser's camera whose host left is listed as offline this long, then forgotten."""
+MAX_DELIVERY_SERVICES = 8
+"""Services whose delivery counts /metrics shows (mqtt and notify exist): a forged name beyond it is ignored."""
 RESULT_MAX_AGE_S = 1.0
 """Boxes older than this (relative to the frame drawn on) are not drawn: they would mislead."""
 
@@ -218,6 +220,7 @@ class Hub:
         self._lock = threading.Lock()
         self._cameras = {name: CameraView(name, source) for name, source in configured.items()}
         self._dispatch_stats: schema.DispatchStats | None = None
+        self._delivery: dict[str, schema.DeliveryStats] = {}
         self._last_message_at = 0.0
 
     def heard_from_bus(self, stats: schema.DispatchStats | None = None) -> None:
@@ -231,6 +234,17 @@ class Hub:
         """Seconds since the last message of any kind from the bus."""
         with self._lock:
             return time.monotonic() - self._last_message_at
+
+    def delivery_seen(self, stats: schema.DeliveryStats) -> None:
+        """Keep a telling-others service's latest counts (the MQTT bridge's, the notify service's)."""
+        with self._lock:
+            if stats.service in self._delivery or len(self._delivery) < MAX_DELIVERY_SERVICES:
+                self._delivery[stats.service] = stats
+
+    def delivery_stats(self) -> list[schema.DeliveryStats]:
+        """Every such service's latest counts."""
+        with self._lock:
+            return list(self._delivery.values())
 
     def dispatch_stats(self) -> schema.DispatchStats | None:
         """The dispatcher's latest counts, if any arrived."""

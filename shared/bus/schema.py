@@ -31,6 +31,8 @@ STATS = "stats"
 PEOPLE = "people"
 WORKERS = "workers"
 SIGHTINGS = "sightings"
+SNAPSHOTS = "snapshots"
+DELIVERY = "delivery"
 
 UNKNOWN = "Unknown"
 """The name a face gets when it is nobody enrolled; no person may be called this (shared/people/names.py)."""
@@ -220,14 +222,43 @@ class Sighting(Message):
 
     event: Literal["appear", "named", "leave"]
     id: int = Field(ge=1, description="The sighting's row id, as /api/sightings/<id> serves it.")
-    camera: str
+    camera: CameraName
     track_id: int
-    name: str = Field(description="The name the track has most confidence in so far, or 'Unknown'.")
+    name: Name = Field(description="The name the track has most confidence in so far, or 'Unknown'.")
     confidence: float = Field(ge=0.0, le=100.0, description="The best confidence (%) of that name.")
     start: float = Field(description="Capture time of the first frame it was on, Unix seconds.")
     end: float = Field(description="Capture time of the last frame it was on so far, Unix seconds.")
     frames: int = Field(ge=1, description="Analysed frames it was on so far.")
     ts: float = Field(description="When this was said, Unix seconds.")
+
+
+class SnapshotHeader(Message):
+    """A sighting's picture changed (``snapshots.<camera>``, ``[topic, header, jpeg]``): the JPEG is the camera's
+    frame with its best face so far, the same file ``/api/sightings/<id>/snapshot.jpg`` serves. Sent by the
+    sightings service each time it saves a better one, so a subscriber never reads the disk or waits for a write."""
+
+    id: int = Field(ge=1, description="The sighting's row id.")
+    camera: CameraName
+    name: Name = Field(description="The name the sighting is kept under when the picture was taken, or 'Unknown'.")
+    ts: Timestamp = Field(description="When the picture was saved, Unix seconds.")
+
+
+class DeliveryCounts(Message):
+    """What one outbound destination (the MQTT broker, a webhook, a push service) did with what it was given."""
+
+    sent: int = Field(0, ge=0, description="Delivered (the broker took it, or the receiver answered 2xx).")
+    failed: int = Field(0, ge=0, description="Given up after every retry.")
+    dropped: int = Field(0, ge=0, description="Never tried: its queue was full or the broker away.")
+    retries: int = Field(0, ge=0, description="Attempts after a first one failed.")
+
+
+class DeliveryStats(Message):
+    """A telling-others service's running counts (``delivery.<service>``), every few seconds, for /metrics."""
+
+    service: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
+    targets: dict[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")], DeliveryCounts] = Field(
+        max_length=64, description="By destination: 'broker', 'webhook-1', 'notify'... (never a URL: they hold tokens)."
+    )
 
 
 BODY_TYPES: dict[str, type[Message]] = {
@@ -237,7 +268,11 @@ BODY_TYPES: dict[str, type[Message]] = {
     PEOPLE: PeopleChanged,
     WORKERS: WorkerStatus,
     SIGHTINGS: Sighting,
+    DELIVERY: DeliveryStats,
 }
+
+PICTURE_TYPES: dict[str, type[Message]] = {FRAMES: FrameHeader, SNAPSHOTS: SnapshotHeader}
+"""Kinds sent as ``[topic, header, jpeg]``, with the type of their header."""
 
 
 def pack(message: Message) -> bytes:
@@ -281,9 +316,15 @@ def unpack(model: type[Message], raw: bytes | memoryview) -> Any:
 
 def unpack_frame(parts: list[Any]) -> tuple[FrameHeader, Any]:
     """Check a frame message ``[topic, header, jpeg]``; return the header and the JPEG buffer."""
+    header, jpeg = unpack_picture(FrameHeader, parts)
+    return header, jpeg
+
+
+def unpack_picture(model: type[Message], parts: list[Any]) -> tuple[Any, Any]:
+    """Check a ``[topic, header, jpeg]`` message (a frame, a snapshot) whose header is a ``model``."""
     if len(parts) != 3:
-        raise SchemaError(f"a frame message has 3 parts, got {len(parts)}")
-    header = unpack(FrameHeader, parts[1])
+        raise SchemaError(f"a {model.__name__} message has 3 parts, got {len(parts)}")
+    header = unpack(model, parts[1])
     jpeg = parts[2]
     check_jpeg(jpeg)
     return header, jpeg

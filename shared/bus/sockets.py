@@ -67,6 +67,14 @@ class Publisher:
             flags=zmq.NOBLOCK,  # a PUB socket drops rather than block; NOBLOCK says so and keeps it so
         )
 
+    def send_snapshot(self, header: schema.SnapshotHeader, jpeg: bytes | memoryview) -> None:
+        """Publish a sighting's picture (``snapshots.<camera>``); dropped, never blocking, like every message."""
+        if len(jpeg) > MAX_PART_BYTES:
+            raise FrameTooLarge(f"a JPEG of {len(jpeg)} bytes is larger than the bus takes ({MAX_PART_BYTES})")
+        self.socket.send_multipart(
+            [schema.topic(schema.SNAPSHOTS, header.camera), schema.pack(header), jpeg], copy=False, flags=zmq.NOBLOCK
+        )
+
     def send(self, kind: str, name: str, message: Any) -> None:
         """Publish one ``[topic, body]`` message of the given kind; never blocks (past the high water mark, drops)."""
         self.socket.send_multipart([schema.topic(kind, name), schema.pack(message)], flags=zmq.NOBLOCK)
@@ -103,8 +111,8 @@ class Subscriber:
     def receive(self, timeout_ms: int) -> tuple[str, Any, Any] | None:
         """Wait up to ``timeout_ms`` for one good message.
 
-        Returns ``(kind, message, jpeg)``: for frames the header and the JPEG
-        buffer, for the rest the decoded body and None. Returns None on timeout
+        Returns ``(kind, message, jpeg)``: for frames and snapshots the header
+        and the JPEG buffer, for the rest the decoded body and None. Returns None on timeout
         or when the message received was bad (it is logged and counted).
         """
         if not self.socket.poll(timeout_ms):
@@ -113,8 +121,9 @@ class Subscriber:
         buffers = [part.buffer for part in parts]
         try:
             kind = schema.topic_kind(bytes(buffers[0]))
-            if kind == schema.FRAMES:
-                header, jpeg = schema.unpack_frame(buffers)
+            picture = schema.PICTURE_TYPES.get(kind)
+            if picture is not None:
+                header, jpeg = schema.unpack_picture(picture, buffers)
                 return kind, header, jpeg
             return kind, schema.unpack_body(buffers), None
         except schema.SchemaError as error:

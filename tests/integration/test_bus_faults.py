@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 CAMERA = "hamilton"
 MAX_LEARNT_CAMERAS = 64
-"""services.web.state.MAX_LEARNT_CAMERAS, written out so this file also runs against code without the cap."""
+"""shared.bus.roster.MAX_LEARNT_CAMERAS, written out so this file also runs against code without the cap."""
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ One mosquitto on a free loopback port and one pipeline (the hamilton clip,
 Lin-Manuel Miranda known, one worker, MQTT_URL pointing at the broker) serve
 the module's tests in order. The test's own subscriber listens before the
 bridge starts, so it sees the bridge's messages in the order they were sent.
+Events come from the sightings service, so each names a sighting the API
+serves; the snapshot is the frame it saved.
 """
 
 from __future__ import annotations
@@ -81,18 +83,23 @@ def is_event(kind: str, name: str):
     return match
 
 
+STATE_KEY = {"binary_sensor": "state_topic", "sensor": "state_topic", "event": "state_topic", "camera": "topic"}
+"""Where each Home Assistant MQTT platform reads its state (a camera's is ``topic``)."""
+
+
 def check_discovery_config(message: Message, published: set[str]) -> None:
     """A discovery config Home Assistant accepts, whose topics the bridge really publishes to."""
     _, component, node_id, object_id, last = message.topic.split("/")
-    assert component in ("binary_sensor", "sensor") and last == "config", message.topic
+    assert component in STATE_KEY and last == "config", message.topic
     for part in (node_id, object_id):
         assert part.isascii() and part.replace("_", "").replace("-", "").isalnum(), message.topic
     config = message.json()
-    for key in ("name", "unique_id", "state_topic", "availability_topic", "device"):
+    state = STATE_KEY[component]
+    for key in ("name", "unique_id", state, "availability_topic", "device"):
         assert config.get(key), (message.topic, key)
     assert config["device"]["identifiers"] and config["device"]["name"], config["device"]
     assert config["availability_topic"] == TOPICS.available
-    assert config["state_topic"] in published, f"{message.topic}: state_topic {config['state_topic']} never published"
+    assert config[state] in published, f"{message.topic}: {state} {config[state]} never published"
     if message.topic == t.presence_config_topic(PREFIX, CAMERA, PERSON):  # the others were never seen: no sighting
         assert config["json_attributes_topic"] in published, f"{config['json_attributes_topic']} never published"
 
@@ -106,7 +113,14 @@ def test_home_assistant_sees_him_come_and_go(pipeline: Pipeline, broker: Mosquit
     assert present > config_at, "his state came before Home Assistant was told about his sensor"
     appeared = heard.wait(is_event("appear", PERSON), 10, "of his appearance")
     event = heard.messages[appeared].json()
-    assert event["track_id"] is not None and 0 < event["confidence"] <= 100 and event["time"] > 0
+    assert event["track_id"] is not None and 0 < event["confidence"] <= 100 and event["start"] <= event["end"]
+    row = pipeline.get_json(f"/api/sightings/{event['sighting_id']}")  # the event names the sighting the API keeps
+    assert (row["camera"], row["start"]) == (CAMERA, event["start"]) and row["name"] in (PERSON, "Unknown")
+    assert event["snapshot_url"] == f"/api/sightings/{event['sighting_id']}/snapshot.jpg"
+    on_camera = heard.wait(lambda m: m.topic == TOPICS.camera_events(CAMERA), 10, "on the camera's events topic")
+    assert heard.messages[on_camera].json()["type"] in t.EVENT_TYPES
+    snapshot = heard.messages[heard.wait(lambda m: m.topic == TOPICS.snapshot(CAMERA), 30, "of a snapshot")]
+    assert snapshot.payload[:2] == b"\xff\xd8" and not snapshot.retain  # a JPEG, and no face kept on the broker
     heard.wait(
         lambda m: m.topic == TOPICS.last_seen(PERSON) and m.json()["camera"] == CAMERA, 10, "of his last sighting"
     )
@@ -115,8 +129,8 @@ def test_home_assistant_sees_him_come_and_go(pipeline: Pipeline, broker: Mosquit
     published = {message.topic for message in heard.messages}
     configs = [message for message in heard.messages[online:] if message.topic.startswith("homeassistant/")]
     kinds = {message.topic.split("/")[1] for message in configs}
-    assert kinds == {"binary_sensor", "sensor"}, [message.topic for message in configs]
-    assert len(configs) == 1 + 3, [message.topic for message in configs]  # the people sensor, 3 known people
+    assert kinds == set(STATE_KEY), [message.topic for message in configs]
+    assert len(configs) == 3 + 3, [message.topic for message in configs]  # people, events, snapshot; 3 known people
     for config in configs:
         check_discovery_config(config, published)
     late = Recorder(broker.port)  # Home Assistant starting now: the broker hands it the retained messages only
@@ -125,15 +139,18 @@ def test_home_assistant_sees_him_come_and_go(pipeline: Pipeline, broker: Mosquit
             late.wait(lambda m, topic=config.topic: m.topic == topic and m.retain, 10, f"retained at {config.topic}")
         late.wait(lambda m: m.topic == TOPICS.available and m.retain and m.text == "online", 10, "retained online")
         late.wait(is_text(TOPICS.presence(CAMERA, PERSON), "ON"), 10, "his retained presence")
-        assert not any(m.topic == TOPICS.events and m.retain for m in late.messages), "events must not be retained"
+        assert not any(m.topic.endswith(("events", "snapshot")) and m.retain for m in late.messages), "not retained"
     finally:
         late.close()
 
+    stopped = len(heard.messages)  # before the stop: it may take seconds, and he is gone 5 s after his last frame
     pipeline.supervisorctl("stop", f"capture-{CAMERA}")
-    gone = heard.wait(is_text(TOPICS.presence(CAMERA, PERSON), "OFF"), CHANGE_TIMEOUT_S, "saying he left", present)
-    left = heard.wait(is_event("leave", PERSON), 10, "of his leaving", present)
-    assert heard.messages[left].json()["last_seen"] <= heard.messages[left].json()["time"]
+    gone = heard.wait(is_text(TOPICS.presence(CAMERA, PERSON), "OFF"), CHANGE_TIMEOUT_S, "saying he left", stopped)
+    left = heard.wait(is_event("leave", PERSON), 10, "of his sighting closing", stopped)
+    assert heard.messages[left].json()["end"] <= heard.messages[left].json()["time"]
     assert heard.wait(lambda m: m.topic == TOPICS.people(CAMERA) and m.json() == [], 10, "emptying the list", gone)
+    status, metrics = pipeline.get("/metrics")  # the bridge's counts reach the web's /metrics over the bus
+    assert status == 200 and 'facestream_delivered_total{service="mqtt",target="broker"}' in metrics.decode()
 
 
 def test_a_broker_outage_slows_nothing_and_the_state_comes_back(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -31,64 +32,44 @@ def result(camera: str, *faces: tuple[str, int | None], confidence: float = 90.0
     )
 
 
-def kinds(events: list[Any]) -> list[tuple[str, str, str, int | None]]:
-    return [(event.type, event.camera, event.name, event.track_id) for event in events]
+def kinds(changes: list[Any]) -> list[tuple[str, str, str]]:
+    return [(change.type, change.camera, change.name) for change in changes]
 
 
 def test_a_known_face_appears_once_and_leaves_after_the_hold() -> None:
     presence = Presence()
-    assert kinds(presence.observe(result("door", ("Ada", 1)), 100.0)) == [("appear", "door", "Ada", 1)]
+    assert kinds(presence.observe(result("door", ("Ada", 1)), 100.0)) == [("appear", "door", "Ada")]
     assert presence.observe(result("door", ("Ada", 1)), 100.5) == []
     assert presence.in_view("door") == ["Ada"]
     assert presence.expire(100.5 + PRESENCE_HOLD_S) == []  # exactly the hold: still present
     gone = presence.expire(100.6 + PRESENCE_HOLD_S)
-    assert kinds(gone) == [("leave", "door", "Ada", 1)]
-    assert gone[0].last_seen == 100.5 and gone[0].reason == "out_of_view"
+    assert kinds(gone) == [("leave", "door", "Ada")]
+    assert gone[0].last_seen == 100.5
     assert presence.in_view("door") == []
 
 
 def test_a_flicker_shorter_than_the_hold_toggles_nothing() -> None:
     presence = Presence()
     presence.observe(result("door", ("Ada", 1)), 0.0)
-    events = presence.expire(2.0) + presence.observe(result("door"), 2.0)  # gone from two seconds of frames...
-    events += presence.observe(result("door", ("Ada", 7)), 3.0)  # ...back on a new track
-    assert events == [] and presence.in_view("door") == ["Ada"]
+    changes = presence.expire(2.0) + presence.observe(result("door"), 2.0)  # gone from two seconds of frames...
+    changes += presence.observe(result("door", ("Ada", 7)), 3.0)  # ...back on a new track
+    assert changes == [] and presence.in_view("door") == ["Ada"]
 
 
 def test_presence_is_per_camera_and_last_seen_follows_the_newest_sighting() -> None:
     presence = Presence()
     presence.observe(result("door", ("Ada", 1)), 0.0)
-    assert kinds(presence.observe(result("hall", ("Ada", 4)), 1.0)) == [("appear", "hall", "Ada", 4)]
+    assert kinds(presence.observe(result("hall", ("Ada", 4)), 1.0)) == [("appear", "hall", "Ada")]
     assert presence.last_seen["Ada"] == ("hall", 1.0)
-    assert kinds(presence.expire(PRESENCE_HOLD_S + 0.5)) == [("leave", "door", "Ada", 1)]
+    assert kinds(presence.expire(PRESENCE_HOLD_S + 0.5)) == [("leave", "door", "Ada")]
     assert presence.in_view("hall") == ["Ada"] and presence.cameras() == ["door", "hall"]
 
 
-def test_strangers_are_told_apart_by_track_and_one_who_gets_named_leaves_as_unknown() -> None:
+def test_strangers_have_no_presence() -> None:
     presence = Presence()
-    events = presence.observe(result("door", ("Unknown", 3), ("Unknown", 4), ("Unknown", None)), 0.0)
-    assert kinds(events) == [("appear", "door", "Unknown", 3), ("appear", "door", "Unknown", 4)]
-    assert presence.in_view("door") == []  # strangers are events, never names in view
-    named = presence.observe(result("door", ("Ada", 3), ("Unknown", 4)), 1.0)
-    assert kinds(named) == [("leave", "door", "Unknown", 3), ("appear", "door", "Ada", 3)]
-    assert named[0].reason == "named"
-    assert kinds(presence.expire(1.0 + PRESENCE_HOLD_S + 0.1)) == [
-        ("leave", "door", "Ada", 3),
-        ("leave", "door", "Unknown", 4),
-    ]
-
-
-def test_an_event_as_json_carries_what_a_subscriber_needs() -> None:
-    event = Presence().observe(result("door", ("Ada_Lovelace", 9), confidence=87.26), 1234.5)[0]
-    assert event.as_json() == {
-        "type": "appear",
-        "camera": "door",
-        "name": "Ada_Lovelace",
-        "track_id": 9,
-        "confidence": 87.3,
-        "time": 1234.5,
-        "last_seen": 1234.5,
-    }
+    assert presence.observe(result("door", ("Unknown", 3), ("Unknown", None)), 0.0) == []
+    assert presence.in_view("door") == [] and presence.expire(100.0) == []
+    assert kinds(presence.observe(result("door", ("Ada", 3)), 1.0)) == [("appear", "door", "Ada")]
 
 
 @pytest.mark.parametrize(
@@ -113,16 +94,20 @@ def test_slugs_are_topic_safe_ids(name: str, slug: str | None) -> None:
         assert made != t.slugify(name + "x") and len(made) > 8
 
 
+STATE_KEY = {"binary_sensor": "state_topic", "sensor": "state_topic", "event": "state_topic", "camera": "topic"}
+"""The key of the topic each Home Assistant MQTT platform reads its state from."""
+
+
 def test_discovery_configs_are_home_assistant_configs_pointing_at_the_bridges_topics() -> None:
     topics = t.Topics("home/facestream")
     configs = t.discovery(topics, ["door", "hall"], ["Ada_Lovelace", "李娜"])
-    assert len(configs) == 2 * (1 + 2)
+    assert len(configs) == 2 * (3 + 2)  # per camera: people, appearances, snapshot; a presence per person
     unique_ids = set()
     for topic, config in configs.items():
         component, node_id, object_id, last = topic.split("/")[1:]
-        assert topic.startswith("homeassistant/") and last == "config" and component in ("binary_sensor", "sensor")
+        assert topic.startswith("homeassistant/") and last == "config" and component in STATE_KEY
         assert all(part.replace("_", "").replace("-", "").isalnum() and part.isascii() for part in (node_id, object_id))
-        for key in ("name", "unique_id", "state_topic", "availability_topic", "device"):
+        for key in ("name", "unique_id", STATE_KEY[component], "availability_topic", "device"):
             assert key in config, (topic, key)
         assert config["availability_topic"] == topics.available
         device = config["device"]
@@ -139,6 +124,37 @@ def test_discovery_configs_are_home_assistant_configs_pointing_at_the_bridges_to
         configs["homeassistant/sensor/home_facestream_hall/people/config"]["state_topic"]
         == "home/facestream/hall/people"
     )
+    assert (
+        configs["homeassistant/camera/home_facestream_door/snapshot/config"]["topic"] == "home/facestream/door/snapshot"
+    )
+    event = configs["homeassistant/event/home_facestream_hall/appearances/config"]
+    assert event["state_topic"] == "home/facestream/hall/events" and event["event_types"] == [
+        "appear",
+        "named",
+        "leave",
+    ]
+    without = t.discovery(topics, ["door"], [], snapshots=False)
+    assert not any("/camera/" in topic for topic in without)
+
+
+def test_the_event_entitys_template_gives_home_assistant_an_event_type() -> None:
+    """Home Assistant renders value_template with Jinja and reads the result as JSON with an ``event_type``."""
+    import jinja2  # Flask's template engine, the one Home Assistant uses
+
+    config = t.events_config(t.Topics("facestream"), "door")
+    event = {"type": "appear", "sighting_id": 7, "camera": "door", "name": "Ada", "confidence": 91.0}
+    event["snapshot_url"] = "/api/sightings/7/snapshot.jpg"
+    environment = jinja2.Environment()
+    environment.filters["tojson"] = lambda value: json.dumps(value)
+    rendered = json.loads(environment.from_string(config["value_template"]).render(value_json=event))
+    assert rendered == {
+        "event_type": "appear",
+        "name": "Ada",
+        "sighting_id": 7,
+        "confidence": 91.0,
+        "snapshot_url": "/api/sightings/7/snapshot.jpg",
+    }
+    assert rendered["event_type"] in config["event_types"]
 
 
 def test_mqtt_settings_parse_and_never_show_the_password() -> None:
@@ -185,7 +201,7 @@ def test_the_bridge_keeps_state_while_the_broker_is_away_and_sends_it_on_reconne
     link = FakeLink()
     bridge = Bridge(settings, link)  # type: ignore[arg-type]
     bridge.load_people(0.0)
-    bridge.step(result("door", ("Ada", 1)), 1.0)  # the broker is away: nothing sent, the state kept
+    bridge.step(("faces", result("door", ("Ada", 1)), None), 1.0)  # the broker is away: nothing sent, the state kept
     assert link.sent == [] and bridge.retained["facestream/door/ada"] == "ON"
     link.connected = link.fresh = True
     bridge.step(None, 1.5)
@@ -199,7 +215,45 @@ def test_the_bridge_keeps_state_while_the_broker_is_away_and_sends_it_on_reconne
     bridge.step(None, 1.0 + PRESENCE_HOLD_S + 0.5)
     sent = {topic: payload for topic, payload, _ in link.sent}
     assert sent["facestream/door/ada"] == "OFF" and sent["facestream/door/people"] == []
-    assert sent["facestream/events"]["type"] == "leave"
+    assert "facestream/events" not in sent  # events are the sightings': presence is state
+
+
+def sighting(event: str, sighting_id: int, name: str, ts: float, camera: str = "door") -> schema.Sighting:
+    return schema.Sighting(
+        event=event, id=sighting_id, camera=camera, track_id=sighting_id, name=name, confidence=90.0,
+        start=ts, end=ts, frames=1, ts=ts,
+    )  # fmt: skip
+
+
+def test_the_bridge_tells_the_sightings_events_and_the_newest_appearances_snapshot(tmp_path: Path) -> None:
+    settings = load_config(mqtt_url="mqtt://h", faces_dir=tmp_path, source="door=clip.mp4", public_url="https://fs.lan")
+    link = FakeLink()
+    link.connected = True
+    bridge = Bridge(settings, link)  # type: ignore[arg-type]
+    bridge.step(("sightings", sighting("appear", 7, "Ada", 10.0), None), 10.0)
+    events = [(topic, payload) for topic, payload, retain in link.sent if topic.endswith("events")]
+    assert [topic for topic, _ in events] == ["facestream/events", "facestream/door/events"]
+    assert events[0][1]["sighting_id"] == 7 and events[0][1]["type"] == "appear"
+    assert events[0][1]["snapshot_url"] == "https://fs.lan/api/sightings/7/snapshot.jpg"
+    assert all(not retain for topic, _, retain in link.sent if topic.endswith("events"))
+
+    link.sent.clear()
+    jpeg = b"\xff\xd8 a frame"
+    bridge.step(("snapshots", schema.SnapshotHeader(id=7, camera="door", name="Ada", ts=10.1), memoryview(jpeg)), 10.1)
+    bridge.step(("snapshots", schema.SnapshotHeader(id=9, camera="door", name="Unknown", ts=11.0), b"\xff\xd8 9"), 11)
+    bridge.step(("snapshots", schema.SnapshotHeader(id=7, camera="door", name="Ada", ts=11.5), b"\xff\xd8 7b"), 11.5)
+    snapshots = [(payload, retain) for topic, payload, retain in link.sent if topic == "facestream/door/snapshot"]
+    assert snapshots == [(jpeg, False), (b"\xff\xd8 9", False)]  # sighting 7's better picture came too late
+
+
+def test_no_snapshot_goes_to_the_broker_with_mqtt_snapshots_off(tmp_path: Path) -> None:
+    settings = load_config(mqtt_url="mqtt://h", faces_dir=tmp_path, source="door=clip.mp4", mqtt_snapshots=False)
+    link = FakeLink()
+    link.connected = True
+    bridge = Bridge(settings, link)  # type: ignore[arg-type]
+    bridge.refresh_entities()
+    bridge.step(("snapshots", schema.SnapshotHeader(id=1, camera="door", name="Ada", ts=1.0), b"\xff\xd8"), 1.0)
+    assert not any("snapshot" in topic for topic, _, _ in link.sent)
 
 
 def test_a_link_without_a_broker_drops_counts_and_logs_once_per_interval(caplog: pytest.LogCaptureFixture) -> None:
