@@ -29,7 +29,7 @@ together, and the whole protocol is scored again without those photos. The ``NEG
 
 Run from the repository root::
 
-    .venv/bin/python bench/negatives.py           # ~1 min the first time (encoding the variants), seconds after
+    .venv/bin/python bench/negatives.py           # ~1 min the first time (encoding the variants), ~15 s after
     .venv/bin/python bench/negatives.py --quick   # 3 variants per photo
 
 Ends with one line ``JSON {...}``. Exits 0 with a message when the data folder is absent.
