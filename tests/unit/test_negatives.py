@@ -21,6 +21,8 @@ from shared.people.layout import folder_signature, person_negatives, person_phot
 from shared.people.store import Conflict, NotFound, PeopleStore
 from shared.sightings import store as sightings
 from shared.sightings.database import database_url, images_dir, make_engine, upgrade
+from tests.unit.test_auth import HOST, log_in, page_csrf
+from tests.unit.test_auth import make_app as make_auth_app
 
 TOKEN = "unit-test-token-0123456789"
 
@@ -188,3 +190,26 @@ def test_negatives_are_an_admins_even_to_read() -> None:
     ):
         assert needed_role(method, path) == "admin"
     assert needed_role("GET", "/api/people") == "viewer"
+
+
+def test_a_login_marks_a_negative_only_with_the_pages_csrf_token_and_a_viewer_not_at_all(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    app = make_auth_app(tmp_path)
+    lin = (data_dir / "video_hamilton" / "reference" / "Lin_Manuel_Miranda" / "lin-manuel-miranda.png").read_bytes()
+    PeopleStore(tmp_path / "faces").add_photo("Lin", lin, ".png")
+    stranger = (data_dir / "lfw_dev" / "images" / "Bernard_Law" / "Bernard_Law_0002.jpg").read_bytes()
+
+    def mark(client: FlaskClient, headers: dict[str, str]) -> int:
+        form = {"image": (io.BytesIO(stranger), "face.jpg")}
+        return client.post("/api/people/Lin/not", data=form, headers=headers).status_code
+
+    viewer = app.test_client()
+    assert log_in(viewer, "guest", "guest password 1") == 302
+    assert viewer.get("/api/people/Lin/not", headers=HOST).status_code == 403
+    assert mark(viewer, {**HOST, "X-CSRFToken": page_csrf(viewer)}) == 403
+    admin = app.test_client()
+    assert log_in(admin, "boss", "boss password 1") == 302
+    assert mark(admin, HOST) == 400, "a write with a login needs the page's CSRF token"
+    assert mark(admin, {**HOST, "X-CSRFToken": page_csrf(admin)}) == 201
+    assert admin.get("/api/people/Lin/not", headers=HOST).get_json()["count"] == 1
