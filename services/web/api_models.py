@@ -205,6 +205,7 @@ class PersonSummary(ApiModel):
     photos: int = Field(ge=0, description="How many photos are enrolled")
     added: float = Field(description="When the first photo was added, Unix seconds")
     photo_ids: list[str] = Field(description="The photos' ids, for /api/people/{name}/photos/{photo_id}")
+    negatives: int = Field(ge=0, description="How many faces are marked as not this person (/api/people/{name}/not)")
 
 
 class PeopleList(ApiModel):
@@ -234,6 +235,47 @@ class UploadReport(ApiModel):
     person: str = Field(description="The person's name, as cleaned")
     kept: int = Field(ge=0, description="How many photos were enrolled")
     files: list[PhotoReport] = Field(description="One entry per uploaded file, in order")
+
+
+class NegativeRequest(ApiModel):
+    """Which sighting's face is not the person."""
+
+    sighting: int = Field(ge=1, strict=True, description="A sighting's id: its best face crop is used")
+
+
+class NegativeInfo(ApiModel):
+    """One face marked as not the person."""
+
+    id: str = Field(description="Its id, for DELETE /api/people/{name}/not/{negative_id}")
+    added: float = Field(description="When it was marked, Unix seconds")
+
+
+class NegativeList(ApiModel):
+    """The faces marked as not a person."""
+
+    person: str = Field(description="The person's name")
+    count: int = Field(ge=0, description="How many")
+    negatives: list[NegativeInfo] = Field(description="Each one's id and when it was marked")
+
+
+class NegativeAdded(ApiModel):
+    """A face now kept as not the person: the matcher stops naming them for faces like it."""
+
+    person: str = Field(description="The person's name, as cleaned")
+    id: str = Field(description="The negative example's id")
+    added: float = Field(description="When it was marked, Unix seconds")
+    already: bool = Field(description="True when this very face was marked before (it is kept once; answered 200)")
+    sighting: int | SkipJsonSchema[None] = left_out_when_none("The sighting whose face it is; only if one was sent")
+    warning: str | SkipJsonSchema[None] = left_out_when_none(
+        "Something the sender should know (several faces in the sighting's crop: the largest was kept); only if any"
+    )
+
+
+class NegativeRemoved(ApiModel):
+    """A negative example that was removed: faces like it may be named as the person again."""
+
+    removed: str = Field(description="The negative example's id")
+    person: str = Field(description="The person's name")
 
 
 class PhotoRemoved(ApiModel):

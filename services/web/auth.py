@@ -48,6 +48,8 @@ ADMIN_ONLY_READS = ("/api/users", "/users", "/api/token")  # /api/token also cov
 SIGHTING_ROWS = re.compile(r"/api/sightings(/\d+)?/?")
 """Sightings a viewer may read (who was seen where, like the live names); anything below one (its face, its
 snapshot, whatever comes next) is a picture of a face: an admin's."""
+NEGATIVES = re.compile(r"/api/people/[^/]+/not(/.*)?")
+"""Faces marked as not a person: who was taken for whom, an admin's even to read."""
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOGIN_LIMIT = "5 per minute; 20 per hour"
 LOGIN_BACKOFF = "3 per hour"
@@ -78,6 +80,7 @@ def needed_role(method: str, path: str) -> Role | None:
     if method in SAFE_METHODS:
         is_photo = path.startswith("/api/people/") and "/photos/" in path
         is_photo |= path.startswith("/api/sightings/") and not SIGHTING_ROWS.fullmatch(path)  # face.jpg, snapshot.jpg
+        is_photo |= NEGATIVES.fullmatch(path) is not None
         return "admin" if is_photo or path.startswith(ADMIN_ONLY_READS) else "viewer"
     return "admin"
 

@@ -19,6 +19,10 @@ from services.web.api_models import (
     ErrorBody,
     LiveUpdate,
     Me,
+    NegativeAdded,
+    NegativeList,
+    NegativeRemoved,
+    NegativeRequest,
     PasswordChange,
     PasswordChanged,
     PasswordReset,
@@ -57,6 +61,7 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "A person's name (letters, digits, spaces, . ' - _ of any script), a token's or an account's",
     },
     "photo_id": {"schema": {"type": "string"}, "description": "A photo's id, as listed in photo_ids"},
+    "negative_id": {"schema": {"type": "string"}, "description": "A negative example's id, as GET .../not lists"},
     "camera": {"schema": {"type": "string"}, "description": "A camera's id, as listed by /api/cameras"},
     "sighting_id": {"schema": {"type": "integer", "minimum": 1}, "description": "A sighting's id"},
 }
@@ -81,6 +86,14 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class EitherBody:
+    """A request body that may come as a multipart/form-data upload or as a JSON model."""
+
+    upload: Upload
+    model: type[BaseModel]
+
+
+@dataclass(frozen=True)
 class Answer:
     """One documented response: a model sent as JSON, another media type (an image, a page), or a stream of
     events each carrying the model (OpenAPI 3.2's itemSchema)."""
@@ -99,7 +112,7 @@ class Operation:
     method: str
     summary: str
     responses: dict[int, Answer]
-    body: Upload | type[BaseModel] | None = None
+    body: Upload | EitherBody | type[BaseModel] | None = None
     query: tuple[dict[str, Any], ...] = ()
     """Query parameters, as OpenAPI parameter objects without their "in"."""
 
@@ -274,6 +287,39 @@ OPERATIONS = [
         body=RenameRequest,
     ),
     Operation(
+        "/api/people/{name}/not",
+        "post",
+        'Correct a mistake: "this face is not {name}" (admins). Send an image of one face, or a sighting\'s id to '
+        "use its best face crop. From then on a face nearer this one than {name}'s photos is Unknown, on every "
+        "worker within a second (docs/accuracy.md says how it was measured)",
+        {
+            201: Answer("Kept", NegativeAdded),
+            200: Answer("This very face was marked before; kept once", NegativeAdded),
+            400: WRONG,
+            401: WRONG,
+            403: WRONG,
+            404: Answer("No such person, sighting, or crop of the sighting", ErrorBody),
+            409: Answer("The image is one of the person's own enrolled photos", ErrorBody),
+            413: WRONG,
+            422: Answer("Not an image, no face, or several faces in an upload", ErrorBody),
+            503: WRONG,
+            507: WRONG,
+        },
+        body=EitherBody(Upload("image", many=False), NegativeRequest),
+    ),
+    Operation(
+        "/api/people/{name}/not",
+        "get",
+        "The faces marked as not this person (admins): ids and when",
+        {200: Answer("The negative examples", NegativeList), 400: WRONG, 401: WRONG, 403: WRONG, 404: WRONG},
+    ),
+    Operation(
+        "/api/people/{name}/not/{negative_id}",
+        "delete",
+        "Forget one face marked as not this person (faces like it may be named as them again) and its cached encoding",
+        {200: Answer("Removed", NegativeRemoved), 400: WRONG, 401: WRONG, 403: WRONG, 404: WRONG, 503: WRONG},
+    ),
+    Operation(
         "/api/recognize",
         "post",
         "Every face of an uploaded image, named by the same matcher as the live stream",
@@ -301,6 +347,8 @@ def _schemas(operations: list[Operation]) -> tuple[dict[Any, Any], dict[str, Any
     for operation in operations:
         if isinstance(operation.body, type):
             wanted[(operation.body, "validation")] = None
+        if isinstance(operation.body, EitherBody):
+            wanted[(operation.body.model, "validation")] = None
         for answer in operation.responses.values():
             if answer.model is not None:
                 wanted[(answer.model, "serialization")] = None
@@ -315,7 +363,10 @@ def _parameters(path: str, query: tuple[dict[str, Any], ...] = ()) -> list[dict[
     return in_path + [{"in": "query", "required": False, **parameter} for parameter in query]
 
 
-def _request_body(body: Upload | type[BaseModel], refs: dict[Any, Any]) -> dict[str, Any]:
+def _request_body(body: Upload | EitherBody | type[BaseModel], refs: dict[Any, Any]) -> dict[str, Any]:
+    if isinstance(body, EitherBody):
+        upload, model = _request_body(body.upload, refs), _request_body(body.model, refs)
+        return {"required": True, "content": {**upload["content"], **model["content"]}}
     if isinstance(body, Upload):
         file_schema = {"type": "array", "items": BINARY} if body.many else BINARY
         schema = {"type": "object", "required": [body.field], "properties": {body.field: file_schema}}

@@ -1,4 +1,4 @@
-"""The people API: enrol, list, rename, forget, and recognise a photo, over HTTP.
+"""The people API: enrol, list, rename, forget, correct ("this is not Ana") and recognise a photo, over HTTP.
 
 Who may call what is decided in one place, services/web/auth.py (admins change and export). Every
 change is written to FACES_DIR by the store (atomically) and announced on the
@@ -28,6 +28,7 @@ from services.web.api_models import (
     reply,
 )
 from services.web.green import off_loop
+from services.web.negatives_api import install_negative_routes
 from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
 from shared.faces.recognizer import Recognizer
@@ -63,7 +64,11 @@ def storage_error(problem: OSError) -> tuple[Response, int]:
 def person_summary(person: PersonInfo) -> PersonSummary:
     """What the API says of one known person."""
     return PersonSummary(
-        name=person.name, photos=len(person.photos), added=person.added, photo_ids=[photo.id for photo in person.photos]
+        name=person.name,
+        photos=len(person.photos),
+        added=person.added,
+        photo_ids=[photo.id for photo in person.photos],
+        negatives=person.negatives,
     )
 
 
@@ -177,4 +182,5 @@ def create_people_api(settings: Settings) -> Blueprint:
         limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
         return error(413, f"the upload is larger than {limit / 1e6:.0f} MB")
 
+    install_negative_routes(api, settings, store, announcer)
     return api

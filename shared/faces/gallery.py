@@ -2,7 +2,8 @@
 
 A photo with no face or several faces is skipped with a log line saying
 which and why; the rest become the gallery the workers and the still-image
-recogniser match against.
+recogniser match against, with each person's negative examples (faces that
+are not them, ``faces/<Name>/.not/``), read the same way.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import numpy as np
 from PIL import UnidentifiedImageError
 
 from shared.config import DEFAULT_NAME_RATIO, Settings
-from shared.faces.encoding_cache import cache_for
+from shared.faces.encoding_cache import EncodingCache, cache_for
 from shared.faces.matcher import PHOTOS_REFERENCE, Gallery
 from shared.faces.photo import DEFAULT_MAX_MEGAPIXELS, PhotoOutcome, PhotoTooLarge, encode_photo, read_rgb
-from shared.people.layout import person_photos
+from shared.people.layout import person_negatives, person_photos
 
 log = logging.getLogger(__name__)
 
@@ -48,48 +49,38 @@ def load_gallery(
     name_ratio: float = DEFAULT_NAME_RATIO,
     max_megapixels: float = DEFAULT_MAX_MEGAPIXELS,
 ) -> Gallery:
-    """Build the gallery from the faces folder, using and updating the cache."""
+    """Build the gallery from the faces folder (photos and negative examples), using and updating the cache."""
     cache = cache_for(data_dir, upsample)
+    reader = _Encoder(cache, upsample, max_megapixels)
     names: list[str] = []
     encodings: list[np.ndarray] = []
-    skipped = computed = 0
+    negatives: dict[str, list[np.ndarray]] = {}
     with cache.locked():
         cache.load()
         for person, photo in person_photos(faces_dir):
-            try:
-                data = photo.read_bytes()
-            except OSError as error:
-                log.warning("skipped %s: cannot read it (%s)", photo, error)
-                skipped += 1
-                continue
-            key = cache.key(data)
-            outcome = cache.get(key)
-            if outcome is None:
-                try:
-                    outcome = encode_photo(read_rgb(data, max_megapixels), upsample)
-                except PhotoTooLarge as error:  # not cached: the limit is a setting, and may be raised
-                    log.warning("skipped %s: %s (MAX_PHOTO_MEGAPIXELS)", photo, error)
-                    skipped += 1
-                    continue
-                except (UnidentifiedImageError, OSError, ValueError) as error:
-                    log.warning("skipped %s: not a readable image (%s)", photo, error)
-                    outcome = PhotoOutcome("unreadable")
-                cache.put(key, outcome)
-                computed += 1
-            if outcome.status == "ok" and outcome.encoding is not None:
+            encoding = reader.encoding(photo, f"for {person}")
+            if encoding is not None:
                 names.append(person)
-                encodings.append(outcome.encoding)
-            else:
-                skipped += 1
-                reason = SKIP_REASONS.get(outcome.status, outcome.status).format(faces=outcome.faces)
-                log.warning("skipped %s (for %s): %s", photo, person, reason)
+                encodings.append(encoding)
+        for person, example in person_negatives(faces_dir):
+            encoding = reader.encoding(example, f"a face that is not {person}")
+            if encoding is not None:
+                negatives.setdefault(person, []).append(encoding)
         cache.save_or_warn()  # a full or read-only cache costs encoding again next time, never the start
-    gallery = Gallery(names, np.asarray(encodings).reshape(-1, 128), background=background, name_ratio=name_ratio)
+    skipped, computed = reader.skipped, reader.computed
+    gallery = Gallery(
+        names,
+        np.asarray(encodings).reshape(-1, 128),
+        background=background,
+        name_ratio=name_ratio,
+        negatives={person: np.asarray(found) for person, found in negatives.items()},
+    )
     gallery.prepare()
     log.info(
-        "known faces: %d people, %d photos (%d newly encoded, %d skipped) from %s",
+        "known faces: %d people, %d photos, %d negative examples (%d newly encoded, %d skipped) from %s",
         len(gallery.people),
         len(gallery),
+        sum(len(found) for found in gallery.negatives.values()),
         computed,
         skipped,
         faces_dir,
@@ -105,3 +96,43 @@ def load_gallery(
             " ..." if len(few) > 10 else "",
         )
     return gallery
+
+
+class _Encoder:
+    """One image file's encoding through the cache (encoding it if the cache lacks it), counting what it did."""
+
+    def __init__(self, cache: EncodingCache, upsample: int, max_megapixels: float) -> None:
+        self.cache = cache
+        self.upsample = upsample
+        self.max_megapixels = max_megapixels
+        self.skipped = 0
+        self.computed = 0
+
+    def encoding(self, path: Path, what: str) -> np.ndarray | None:
+        """The encoding of the one face in ``path``, or None (logged, saying ``what`` the file was) if it has none."""
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            log.warning("skipped %s: cannot read it (%s)", path, error)
+            self.skipped += 1
+            return None
+        key = self.cache.key(data)
+        outcome = self.cache.get(key)
+        if outcome is None:
+            try:
+                outcome = encode_photo(read_rgb(data, self.max_megapixels), self.upsample)
+            except PhotoTooLarge as error:  # not cached: the limit is a setting, and may be raised
+                log.warning("skipped %s: %s (MAX_PHOTO_MEGAPIXELS)", path, error)
+                self.skipped += 1
+                return None
+            except (UnidentifiedImageError, OSError, ValueError) as error:
+                log.warning("skipped %s: not a readable image (%s)", path, error)
+                outcome = PhotoOutcome("unreadable")
+            self.cache.put(key, outcome)
+            self.computed += 1
+        if outcome.status == "ok" and outcome.encoding is not None:
+            return outcome.encoding
+        self.skipped += 1
+        reason = SKIP_REASONS.get(outcome.status, outcome.status).format(faces=outcome.faces)
+        log.warning("skipped %s (%s): %s", path, what, reason)
+        return None

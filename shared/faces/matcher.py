@@ -32,6 +32,21 @@ certainly not enrolled (the *background*, shipped as encodings only):
    face held back by the margin or the tolerance, or a track whose encodings
    do not agree yet, can show Unknown under 50% ("probably someone enrolled,
    but not sure who": a caller may take that as a cue to look again).
+6. **Negative examples** ("this is not Ana"): faces an admin said were
+   wrongly given to a person. A face whose nearest person is P is not named
+   P when it is nearer one of P's negatives than P's centroid
+   (:data:`NEGATIVE_RATIO`): it is Unknown, at :data:`VETOED_CONFIDENCE`, and
+   does not lean to P (so a track named P loses the name too). Measured on LFW
+   (``bench/negatives.py``): each stranger photo the matcher named, made a
+   negative of that person alone, stops all 63 of its near-duplicates that
+   were named (the next frames of the same visitor) and 5 of the 6 other
+   photos of the same strangers; none of the corrected people's own photos
+   is lost (39 of 39 still named; 291 of 291 in a run of 61 look-alikes),
+   the nearest of them coming at 1.125 times the centroid distance.
+   Unknown rather than the next nearest person: the face was nearer P than
+   anyone by the margin, and is like someone who is not P, so the evidence
+   for anyone else is weaker still (on LFW every face vetoed was a stranger,
+   whom a next person would have misnamed).
 
 Calibrating each person from the spread of their own enrolled photos was
 measured too and left out: with a few photos the spread is too noisy and it
@@ -51,6 +66,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +99,13 @@ TRACK_FRAME_RATIO = 0.85
 """Most of a named track's encodings must each be at least this near the person (99% of known faces are, on LFW).
 
 Kept at least 0.05 above the person's own limit (a person with one photo has a limit of ~0.82)."""
+NEGATIVE_RATIO = 1.0
+"""A face is not its nearest person P when its distance to one of P's negatives is under this times its distance to
+P's centroid (bench/negatives.py: 0.9 stopped 4 of 10 look-alikes' other photos, 1.0 8, and 1.2 began to lose
+P's own photos)."""
+VETOED_CONFIDENCE = 90.0
+"""The confidence % of an Unknown that a negative decided (at least): every face vetoed on LFW was a stranger
+(bench/negatives.py), but only 13 of them were not near-duplicates of a negative: a conservative round figure."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +236,8 @@ class Gallery:
 
     ``background``: None for the shipped file, a path to another ``.npy`` file (the
     ``BACKGROUND_FILE`` setting), or an array. It is read lazily, on the first match.
+    ``negatives``: per person, encodings of faces that are *not* them (rule 6 of the module
+    docstring); those of a name nobody is enrolled under are ignored.
     """
 
     def __init__(
@@ -221,6 +246,7 @@ class Gallery:
         encodings: np.ndarray,
         background: np.ndarray | Path | str | None = None,
         name_ratio: float = DEFAULT_NAME_RATIO,
+        negatives: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         if len(names) != len(encodings):
             raise ValueError("one name per encoding")
@@ -243,6 +269,12 @@ class Gallery:
         )
         self._background_source = background
         self._cohort: np.ndarray | None = None
+        self.negatives: dict[int, np.ndarray] = {
+            position[name]: np.asarray(faces, dtype=np.float64).reshape(-1, 128)
+            for name, faces in (negatives or {}).items()
+            if name in position and len(faces)
+        }
+        """Per person (index into :attr:`people`), the encodings of faces that are not them."""
 
     def __len__(self) -> int:
         return len(self.encodings)
@@ -293,16 +325,31 @@ class Gallery:
         """Smallest distance from one face to one person's photos."""
         return float(pairwise_distances(face[None, :], self.photos_of(person)).min())
 
-    def decide(self, ratio: float, margin: float, distance: float, person: int, tolerance: float) -> Match:
-        """Name or Unknown from one set of evidence, with the calibrated confidence of the answer shown."""
+    def vetoed(self, face: np.ndarray, person: int) -> bool:
+        """Whether one face is nearer one of the person's negatives than their centroid: then it is not them."""
+        negatives = self.negatives.get(person)
+        if negatives is None:
+            return False
+        nearest_negative = float(pairwise_distances(face[None, :], negatives).min())
+        return nearest_negative < NEGATIVE_RATIO * float(np.linalg.norm(face - self.centroids[person]))
+
+    def decide(
+        self, ratio: float, margin: float, distance: float, person: int, tolerance: float, vetoed: bool = False
+    ) -> Match:
+        """Name or Unknown from one set of evidence, with the calibrated confidence of the answer shown.
+
+        ``vetoed``: the face is near one of the person's negatives (:meth:`vetoed`): Unknown, leaning to nobody.
+        """
         limit = float(name_limit(self.name_ratio, int(self.photo_counts[person])))
         sure = probability_known(ratio, limit)
         plausible = margin >= MIN_MARGIN and distance <= tolerance
-        named = ratio <= limit and plausible
+        named = ratio <= limit and plausible and not vetoed
         name = self.people[person] if named else UNKNOWN
         confidence = 100.0 * (sure if named else 1.0 - sure)
+        if vetoed:
+            confidence = max(confidence, VETOED_CONFIDENCE)
         leaning = self.people[person] if named or (plausible and ratio <= track_frame_limit(limit)) else None
-        return Match(name, round(distance, 4), round(confidence, 1), round(ratio, 4), leaning)
+        return Match(name, round(distance, 4), round(confidence, 1), round(ratio, 4), None if vetoed else leaning)
 
     def match(self, encodings: np.ndarray, tolerance: float) -> list[Match]:
         """Name each face, or call it Unknown (see the module docstring for the rule)."""
@@ -319,6 +366,7 @@ class Gallery:
                 self.photo_distance(faces[i], int(best[i])),
                 int(best[i]),
                 tolerance,
+                self.vetoed(faces[i], int(best[i])),
             )
             for i in range(len(faces))
         ]

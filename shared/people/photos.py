@@ -51,6 +51,8 @@ class Enrolment:
     suffix: str
     outcome: PhotoOutcome
     warning: str | None = None
+    faces_found: int = 1
+    """Faces in the file as sent (more than one: ``data`` is the cut-out of the largest)."""
 
 
 def read_image(data: bytes, max_megapixels: float = DEFAULT_MAX_MEGAPIXELS) -> tuple[np.ndarray, str]:
@@ -119,4 +121,5 @@ def prepare_enrolment(data: bytes, upsample: int, max_megapixels: float = DEFAUL
     ok, jpeg = cv2.imencode(".jpg", crop[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
     if not ok:
         raise BadPhoto("the cut-out of the largest face could not be saved")
-    return Enrolment(jpeg.tobytes(), ".jpg", outcome, f"{len(boxes)} faces found; the largest was cut out and enrolled")
+    warning = f"{len(boxes)} faces found; the largest was cut out and enrolled"
+    return Enrolment(jpeg.tobytes(), ".jpg", outcome, warning, faces_found=len(boxes))

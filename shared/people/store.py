@@ -7,6 +7,10 @@ renamed into place; a person is deleted by renaming their folder to a hidden
 name first; a rename is one ``os.rename``. Forgetting a person or a photo
 removes exactly its files and, with a DATA_DIR, its cached encodings; a
 failed write (a full or read-only disk) leaves no partial file behind.
+
+A person's negative examples (faces that are not them) are kept the same way
+in their folder's ``.not/`` (shared/people/layout.py), so a rename or a
+delete carries them, and a person whose last photo goes takes them along.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.faces.encoding_cache import content_digest, forgetting
-from shared.people.layout import PHOTO_SUFFIXES, person_photos
+from shared.people.layout import PHOTO_SUFFIXES, negative_files, negatives_folder, person_photos
 from shared.people.names import clean_name, clean_photo_id
 
 
@@ -46,10 +50,11 @@ class PhotoInfo:
 
 @dataclass(frozen=True)
 class PersonInfo:
-    """One known person and their photos."""
+    """One known person, their photos, and how many faces are marked as not them."""
 
     name: str
     photos: list[PhotoInfo]
+    negatives: int = 0
 
     @property
     def added(self) -> float:
@@ -77,7 +82,10 @@ class PeopleStore:
             except OSError:
                 continue  # removed while we looked
             grouped.setdefault(name, []).append(PhotoInfo(photo.name, added))
-        return [PersonInfo(name, photos) for name, photos in sorted(grouped.items())]
+        return [
+            PersonInfo(name, photos, len(negative_files(self.faces_dir / name)))
+            for name, photos in sorted(grouped.items())
+        ]
 
     def person(self, raw_name: str) -> PersonInfo:
         """One person, or NotFound."""
@@ -133,12 +141,72 @@ class PeopleStore:
         return forgetting(self.data_dir, digests)
 
     def remove_photo(self, raw_name: str, raw_photo_id: str) -> None:
-        """Delete one photo and its cached encoding; a person left without photos is removed too."""
+        """Delete one photo and its cached encoding; a person left without photos is removed too, with their
+        negative examples."""
+        name = clean_name(raw_name)
         with self._lock:
-            path = self.photo_path(raw_name, raw_photo_id)
+            path = self.photo_path(name, raw_photo_id)
+            folder = path.parent if path.parent != self.faces_dir else None
+            last = not any(owner == name and other != path for owner, other in person_photos(self.faces_dir))
+            orphans = negative_files(folder) if folder is not None and last else []
+            with self._forgetting([path, *orphans]):
+                path.unlink()
+                if folder is None:
+                    return
+                if last and negatives_folder(folder).is_dir():
+                    shutil.rmtree(negatives_folder(folder))
+                if not any(folder.iterdir()):
+                    folder.rmdir()
+
+    def negatives(self, raw_name: str) -> list[PhotoInfo]:
+        """The faces marked as not this person (NotFound if nobody has this name)."""
+        person = self.person(raw_name)
+        found = []
+        for path in negative_files(self.faces_dir / person.name):
+            with suppress(OSError):  # removed while we looked
+                found.append(PhotoInfo(path.name, path.stat().st_mtime))
+        return found
+
+    def negative_path(self, raw_name: str, raw_negative_id: str) -> Path:
+        """Where one negative example lives, or NotFound."""
+        name, negative_id = clean_name(raw_name), clean_photo_id(raw_negative_id)
+        path = negatives_folder(self.faces_dir / name) / negative_id
+        if path.suffix.lower() not in PHOTO_SUFFIXES or not path.is_file():
+            raise NotFound(f"{name!r} has no negative example {negative_id!r}")
+        return path
+
+    def add_negative(self, raw_name: str, data: bytes, suffix: str) -> PhotoInfo:
+        """Keep a face that is not this person (NotFound if nobody has this name); the same face twice is kept
+        once. Conflict if it is one of their own enrolled photos: that photo should go instead."""
+        name = clean_name(raw_name)
+        if suffix not in PHOTO_SUFFIXES:
+            raise ValueError(f"unsupported photo type {suffix!r}")
+        digest = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            own = [path for owner, path in person_photos(self.faces_dir) if owner == name]
+            if not own:
+                raise NotFound(f"no person named {name!r}")
+            for photo in own:
+                with suppress(OSError):
+                    if content_digest(photo.read_bytes()) == digest:
+                        raise Conflict(
+                            f"this is {name}'s own enrolled photo {photo.name!r}: remove that photo if it is not them"
+                        )
+            folder = negatives_folder(self._folder_of(name))
+            folder.mkdir(exist_ok=True)
+            target = folder / (digest[:16] + suffix)
+            new = not target.exists()
+            if new:
+                _write_new(folder, target, data)
+        return PhotoInfo(target.name, target.stat().st_mtime, new)
+
+    def remove_negative(self, raw_name: str, raw_negative_id: str) -> None:
+        """Delete one negative example and its cached encoding."""
+        with self._lock:
+            path = self.negative_path(raw_name, raw_negative_id)
             with self._forgetting([path]):
                 path.unlink()
-                if path.parent != self.faces_dir and not any(path.parent.iterdir()):
+                with suppress(OSError):  # not empty: other examples stay
                     path.parent.rmdir()
 
     def remove_person(self, raw_name: str) -> None:
@@ -152,7 +220,7 @@ class PeopleStore:
         with self._lock:
             self.person(name)
             own = [path for owner, path in person_photos(self.faces_dir) if owner == name]
-            with self._forgetting(own):
+            with self._forgetting(own + negative_files(self.faces_dir / name)):
                 folder = self.faces_dir / name
                 if folder.is_dir():
                     hidden = self.faces_dir / f".deleting-{time.time_ns()}"
@@ -163,7 +231,7 @@ class PeopleStore:
                         path.unlink(missing_ok=True)
 
     def rename(self, raw_name: str, raw_new_name: str) -> str:
-        """Give a person another name; their photos follow."""
+        """Give a person another name; their photos and negative examples follow."""
         name, new_name = clean_name(raw_name), clean_name(raw_new_name)
         with self._lock:
             self.person(name)

@@ -222,3 +222,49 @@ def test_a_face_too_far_to_name_may_still_lean_to_the_person() -> None:
         [match] = gallery.match(face[None, :], tolerance=0.6)
         assert match.ratio == pytest.approx(ratio, abs=1e-3)
         assert (match.name, match.leaning) == (named, leaning)
+
+
+def _look_alike_of_ada() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ada's photo, a stranger 0.3 from her (named ada: ratio 0.3), another photo of that stranger 0.2 from the
+    first, and a face of ada's own 0.15 from her photo (0.39 from the stranger's other photo)."""
+    ada = _unit(0)
+    stranger = ada + _unit(5, 0.3)
+    stranger_again = stranger + _unit(6, 0.2)
+    ada_again = ada + _unit(7, 0.15)
+    return ada, stranger, stranger_again, ada_again
+
+
+def test_a_face_nearer_a_negative_than_the_person_is_unknown_and_leans_to_nobody() -> None:
+    ada, stranger, stranger_again, ada_again = _look_alike_of_ada()
+    crowd = _crowd(stranger, 1.0)
+    [before] = Gallery(["ada"], ada[None, :], background=crowd).match(stranger[None, :], 0.6)
+    assert before.name == "ada" and before.leaning == "ada"
+    corrected = Gallery(["ada"], ada[None, :], background=crowd, negatives={"ada": stranger_again[None, :]})
+    [after] = corrected.match(stranger[None, :], 0.6)
+    assert after.name == UNKNOWN and after.leaning is None  # a track named ada loses the name too
+    assert after.confidence >= matcher.VETOED_CONFIDENCE
+    assert after.distance == before.distance and after.ratio == before.ratio  # the evidence is still reported
+    [own] = corrected.match(ada_again[None, :], 0.6)
+    assert own.name == "ada", "ada's own face is nearer her than the negative: still named"
+
+
+def test_a_vetoed_face_is_not_given_to_the_next_person() -> None:
+    ada, stranger, stranger_again, _ = _look_alike_of_ada()
+    bob = ada + _unit(5, 0.65)  # 0.35 from the stranger: second, beyond the margin
+    names, photos = ["ada", "bob"], np.stack([ada, bob])
+    crowd = _crowd(stranger, 1.0)
+    assert Gallery(names, photos, background=crowd).match(stranger, 0.6)[0].name == "ada"
+    corrected = Gallery(names, photos, background=crowd, negatives={"ada": stranger_again[None, :]})
+    assert corrected.match(stranger, 0.6)[0].name == UNKNOWN
+
+
+def test_negatives_apply_to_their_person_only() -> None:
+    ada, stranger, stranger_again, _ = _look_alike_of_ada()
+    crowd = _crowd(stranger, 1.0)
+    names, photos = ["ada", "bob"], np.stack([ada, _unit(3)])  # bob is far from everyone here
+    for negatives in ({"bob": stranger_again[None, :]}, {"ada": np.zeros((0, 128))}, {"nobody": stranger[None, :]}):
+        gallery = Gallery(names, photos, background=crowd, negatives=negatives)
+        assert gallery.match(stranger, 0.6)[0].name == "ada", negatives
+    far = stranger + _unit(8, 0.5)  # a negative further from the face than ada's centroid is
+    gallery = Gallery(["ada"], ada[None, :], background=crowd, negatives={"ada": far[None, :]})
+    assert gallery.match(stranger, 0.6)[0].name == "ada"
