@@ -6,7 +6,7 @@ nobody enrolled. The rule (``shared/faces/visitors.py``) and its threshold
 ``VISITOR_RATIO`` are chosen here, by the errors they make.
 
 **LFW** (``../shared/data/lfw_dev``, every photo of every identity, none
-enrolled: 1,429 photos with a face, of 880 people, 290 of whom have 2 or more):
+enrolled: 1,429 photos with a face, of 880 people, 314 of whom have 2 or more):
 each photo is one sighting with one encoding (faces found and encoded as
 enrolment does, ``bench/face_data.py``), shown to a fresh ``VisitorIndex`` one
 after the other in a random order (several orders, averaged); each is matched
@@ -76,7 +76,7 @@ from services.sightings.visitors import Samples  # noqa: E402
 from shared.bus import schema  # noqa: E402
 from shared.config import DEFAULT_VISITOR_RATIO, Settings, load_config  # noqa: E402
 from shared.faces.matcher import Gallery, load_background  # noqa: E402
-from shared.faces.visitors import MAX_ENCODINGS, VisitorIndex  # noqa: E402
+from shared.faces.visitors import MAX_ENCODINGS, MAX_KEPT_PER_VISITOR, VisitorIndex  # noqa: E402
 
 RATIOS = (0.64, 0.66, 0.68, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80)
 ORDERS = 5
@@ -88,6 +88,10 @@ BILL_SEGMENT_S = 5.0
 HAMILTON_SEGMENT_S = 3.0
 """The clips are cut into appearances this long (the hamilton clip is 9 s), each a sighting of its own."""
 GAP_S = 10.0
+COST_VISITORS = 1000
+"""Visitors kept when the cost of one decision is measured, each with the most encodings a visitor keeps."""
+ENCODE_MS: list[float] = []
+"""How long each encoding of the clips took (decode and dlib), as the service's encoder thread spends it."""
 """Seconds nobody is seen between two appearances: longer than a sighting takes to close (5 s)."""
 
 
@@ -326,7 +330,9 @@ def clip_sightings(camera: str, frames: Iterator, settings: Settings) -> list[Cl
             if seen.appearance.name == schema.UNKNOWN and plan.due(capture_ts, seen.box[2] * width):
                 plan.asked += 1
                 plan.last_asked_ts = capture_ts
+                began = time.perf_counter()
                 encoding = encode_face(jpeg, seen.box)
+                ENCODE_MS.append(1000.0 * (time.perf_counter() - began))
                 if encoding is not None:
                     plan.encodings.append(encoding)
         closed += book.expire(capture_ts)
@@ -408,11 +414,62 @@ def clips(data: Path, background: np.ndarray, ratio: float, limit: int | None) -
         else 0.0,
         "stage_people": {person: dict(ids) for person, ids in by_person.items() if person != "Bill_Clinton"},
         "ids_shared_by_people": sum(len(who) > 1 for who in owners.values()),
+        "encode_ms_p50": round(float(np.median(ENCODE_MS)), 1) if ENCODE_MS else None,
         "stage_sightings_with_a_bill_id": sum(
             1 for r in rows if r["camera"] == "stage" and r["visitor"] in bill_ids and r["truth"] != "Bill_Clinton"
         ),
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def decision_cost(photos: Photos, background: np.ndarray) -> dict:
+    """Milliseconds of one decision (3 encodings) against COST_VISITORS visitors of MAX_KEPT_PER_VISITOR encodings:
+    a busy doorway's month. The encodings are LFW's, each repeated with a little noise."""
+    generator = np.random.default_rng(3)
+    index = VisitorIndex(background)
+    for visitor in range(COST_VISITORS):
+        base = photos.encodings[visitor % len(photos.encodings)]
+        index.add(visitor, base + generator.normal(0.0, 0.01, (MAX_KEPT_PER_VISITOR, 128)))
+    probes = photos.encodings[:3]
+    index.decide(probes)  # the first call stacks the encodings
+    timings = []
+    for _ in range(20):
+        began = time.perf_counter()
+        index.decide(probes)
+        timings.append(1000.0 * (time.perf_counter() - began))
+    return {"visitors": len(index), "encodings": index.encodings, "decide_ms_p50": round(float(np.median(timings)), 2)}
+
+
+MEMORY_PROBE = """
+import json, time
+from pathlib import Path
+from services.sightings import service
+from services.sightings.encoder import FaceEncoder
+from shared.faces import facelib
+
+def rss_mb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+before = rss_mb()
+encoder = FaceEncoder()
+encoder.start()
+while facelib.load.cache_info().currsize == 0 and encoder.unusable is None:
+    time.sleep(0.05)
+time.sleep(0.5)
+print(json.dumps({"service_mb": round(before, 1), "with_encoder_mb": round(rss_mb(), 1)}))
+"""
+
+
+def encoder_memory() -> dict:
+    """The sightings service's resident memory (its imports) before and after its encoder loads dlib's models,
+    in a fresh process: what visitor ids cost in memory (VISITORS=false saves it)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------- report
@@ -446,6 +503,16 @@ def print_report(report: dict) -> None:
         f"\npairs.txt at the default: same person matched {pairs['same_matched_pct']} % of {pairs['same_pairs']}, "
         f"different people matched {pairs['different_matched_pct']} % of {pairs['different_pairs']}"
     )
+    cost = report["cost"]
+    print(
+        f"\none decision (3 encodings) against {cost['visitors']} visitors ({cost['encodings']} encodings): "
+        f"{cost['decide_ms_p50']} ms"
+    )
+    memory = cost["memory"]
+    print(
+        f"sightings service resident memory: {memory['service_mb']} MB, {memory['with_encoder_mb']} MB once its "
+        "encoder has loaded dlib's models"
+    )
     if "clips" in report:
         c = report["clips"]
         print(
@@ -462,6 +529,7 @@ def print_report(report: dict) -> None:
             f"  ids shared by different people: {c['ids_shared_by_people']}; hamilton sightings given Bill's id: "
             f"{c['stage_sightings_with_a_bill_id']}"
         )
+        print(f"  one encoding (JPEG decode and dlib, 480x360 and 640x360 frames): {c['encode_ms_p50']} ms (median)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -494,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
             "cross_validated": cross_validate(photos, background, orders),
             "pairs": verification_pairs(args.data, background, args.ratio),
         },
+        "cost": {**decision_cost(photos, background), "memory": encoder_memory()},
     }
     if not args.no_clips:
         report["clips"] = clips(args.data, background, args.ratio, 600 if args.quick else None)

@@ -32,8 +32,9 @@ with 3 photos each (bench/accuracy.py; the rule is in shared/faces/matcher.py)."
 
 DEFAULT_VISITOR_RATIO = 0.72
 """Largest score at which an Unknown sighting is taken for a visitor seen before (the VISITOR_RATIO setting):
-on LFW, one photo per sighting and ~500 visitors kept, ~0.1% of new strangers get an old visitor's id and ~70% of
-returning ones are recognised (bench/visitors.py; the rule is in shared/faces/visitors.py)."""
+on LFW, one photo per sighting and up to ~1,000 visitors kept, 0.23% of new strangers got an earlier visitor's id
+and 71% of returning ones were recognised; chosen on half the people, 0.72 merged none of the other half
+(bench/visitors.py; the rule is in shared/faces/visitors.py)."""
 
 CAMERA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _NAMED_SOURCE = re.compile(r"^([A-Za-z0-9_-]{1,32})=(.+)$")

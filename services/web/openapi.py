@@ -46,6 +46,7 @@ from services.web.api_models import (
     VisitorNamed,
     VisitorPage,
 )
+from services.web.query import LARGEST_ID
 from shared.bus.schema import Result
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -62,8 +63,11 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "photo_id": {"schema": {"type": "string"}, "description": "A photo's id, as listed in photo_ids"},
     "camera": {"schema": {"type": "string"}, "description": "A camera's id, as listed by /api/cameras"},
-    "sighting_id": {"schema": {"type": "integer", "minimum": 1}, "description": "A sighting's id"},
-    "visitor_id": {"schema": {"type": "integer", "minimum": 1}, "description": "A visitor's id"},
+    "sighting_id": {
+        "schema": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID},
+        "description": "A sighting's id",
+    },
+    "visitor_id": {"schema": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}, "description": "A visitor's id"},
 }
 TIME = {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]}
 SIGHTING_FILTERS: tuple[dict[str, Any], ...] = (
@@ -71,7 +75,11 @@ SIGHTING_FILTERS: tuple[dict[str, Any], ...] = (
     {"name": "name", "schema": {"type": "string", "maxLength": 200}, "description": "Only this name's ('Unknown')"},
     {"name": "since", "schema": TIME, "description": "Seen at or after this time (Unix seconds or ISO 8601; UTC)"},
     {"name": "until", "schema": TIME, "description": "Begun at or before this time (Unix seconds or ISO 8601)"},
-    {"name": "visitor", "schema": {"type": "integer", "minimum": 1}, "description": "Only this visitor's"},
+    {
+        "name": "visitor",
+        "schema": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID},
+        "description": "Only this visitor's",
+    },
     {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
     {"name": "cursor", "schema": {"type": "string"}, "description": "The next_cursor of the previous page"},
 )

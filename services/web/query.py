@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 NOT_READY = "the sightings database is not there yet: is the sightings service running?"
-LARGEST_ID = 2**63 - 1
-"""Larger ids exist in no table (and overflow PostgreSQL's integers): refused as bad values, not looked up."""
+LARGEST_ID = 2**31 - 1
+"""The largest id a row can have (the tables' ids are SQL INTEGER, 32 bits on PostgreSQL): a larger one is no
+row's, answered without asking the database (which would fail to compare it, not find nothing)."""
 
 
 class BadQuery(ValueError):

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, send_file
 from sqlalchemy import Engine
 
 from services.web.api_models import SightingItem, SightingPage, reply
-from services.web.query import cursor_arg, id_arg, install_history_errors, limit_arg, text_arg, time_arg
+from services.web.query import LARGEST_ID, cursor_arg, id_arg, install_history_errors, limit_arg, text_arg, time_arg
 from shared.config import Settings
 from shared.sightings import store
 from shared.sightings.database import images_dir
@@ -61,7 +61,7 @@ def create_sightings_api(settings: Settings, engine: Engine) -> Blueprint:
         return reply(SightingPage(items=[sighting_item(row) for row in rows], next_cursor=next_cursor))
 
     def found(sighting_id: int) -> store.SightingRow:
-        row = store.get(engine, sighting_id)
+        row = store.get(engine, sighting_id) if sighting_id <= LARGEST_ID else None
         if row is None:
             abort(404, description=f"no sighting {sighting_id}")
         return row

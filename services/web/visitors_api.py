@@ -29,7 +29,7 @@ from services.web.api_models import (
 )
 from services.web.green import off_loop
 from services.web.people_api import storage_error
-from services.web.query import cursor_arg, flag_arg, install_history_errors, limit_arg, text_arg, time_arg
+from services.web.query import LARGEST_ID, cursor_arg, flag_arg, install_history_errors, limit_arg, text_arg, time_arg
 from services.web.sightings_api import send_picture
 from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
@@ -83,7 +83,7 @@ def create_visitors_api(
         return storage_error(problem)
 
     def found(visitor_id: int) -> visitor_store.VisitorRow:
-        row = visitor_store.get(engine, visitor_id)
+        row = visitor_store.get(engine, visitor_id) if visitor_id <= LARGEST_ID else None
         if row is None:
             abort(404, description=f"no visitor {visitor_id} (retention deletes a visitor with their last sighting)")
         return row
