@@ -143,12 +143,14 @@ class Visitors:
         if appearance.row_id is None or appearance.name != schema.UNKNOWN or not samples.enough():
             return False
         encodings = np.stack(samples.encodings)
+        blob = to_bytes(encodings)
         match = self.index.decide(encodings)
-        if match.visitor is None:
-            visitor = visitor_store.create(self.engine, appearance.row_id, to_bytes(encodings))
-        else:
-            visitor = match.visitor
-            visitor_store.join(self.engine, appearance.row_id, visitor, to_bytes(encodings))
+        while match.visitor is not None and not visitor_store.join(self.engine, appearance.row_id, match.visitor, blob):
+            self.index.forget(match.visitor)  # named or forgotten meanwhile: no stranger to match any more
+            match = self.index.decide(encodings)
+        visitor = match.visitor
+        if visitor is None:
+            visitor = visitor_store.create(self.engine, appearance.row_id, blob)
         self.index.add(visitor, encodings)
         appearance.visitor = visitor
         log.info(
@@ -189,7 +191,8 @@ class Visitors:
             self.index.add(visitor, from_bytes(blob))
 
     def names_changed(self) -> None:
-        """The known people changed (maybe a visitor was named): named visitors are matched no more."""
+        """The known people changed (maybe a visitor was named): named visitors are matched no more. (A visitor
+        named or forgotten without a word on the bus is found out when a sighting would join them: join refuses.)"""
         for visitor in visitor_store.named_ids(self.engine):
             self.index.forget(visitor)
 

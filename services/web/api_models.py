@@ -351,3 +351,11 @@ class VisitorNamed(ApiModel):
     warning: str | SkipJsonSchema[None] = left_out_when_none(
         "Why the live view may still not name them: no crop could be enrolled; only then"
     )
+
+
+class VisitorRemoved(ApiModel):
+    """What forgetting a visitor did."""
+
+    removed: int = Field(description="The visitor's id: no longer listed, and no new sighting will be given it")
+    sightings: int = Field(description="Their sightings, kept (when and where) without a visitor or encodings")
+    pictures: int = Field(description="Face crops and snapshots of those still Unknown, deleted")

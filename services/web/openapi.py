@@ -45,6 +45,7 @@ from services.web.api_models import (
     VisitorDetail,
     VisitorNamed,
     VisitorPage,
+    VisitorRemoved,
 )
 from services.web.query import LARGEST_ID
 from shared.bus.schema import Result
@@ -259,6 +260,13 @@ OPERATIONS = [
         "get",
         "One visitor, with the sightings whose face crops show them best",
         {200: Answer("The visitor", VisitorDetail), 401: WRONG, 404: WRONG, 503: WRONG},
+    ),
+    Operation(
+        "/api/visitors/{visitor_id}",
+        "delete",
+        "Forget a visitor (admins): their encodings, and the pictures of their sightings still Unknown, are deleted; "
+        "the sightings stay (when and where) without a visitor, and a new sighting of that face becomes a new visitor",
+        {200: Answer("Forgotten", VisitorRemoved), 401: WRONG, 403: WRONG, 404: WRONG, 503: WRONG},
     ),
     Operation(
         "/api/visitors/{visitor_id}/face.jpg",

@@ -1,4 +1,4 @@
-"""The visitors API: strangers recognised across sightings, their best face, and naming them.
+"""The visitors API: strangers recognised across sightings, their best face, naming them, forgetting them.
 
 Listing and reading come from the tables the sightings service keeps
 (shared/sightings/visitor_store.py). Naming a visitor is the one write: their
@@ -7,7 +7,9 @@ flow as an upload (shared/people/enrol.py, so a worker reloading finds them
 encoded already), their sightings that said "Unknown" are renamed, and
 ``people.changed`` is announced on the bus: the workers reload (the live view
 names them from then on) and the sightings service stops matching strangers
-with a visitor who is now someone.
+with a visitor who is now someone. Forgetting a visitor deletes their
+encodings and the pictures of their Unknown sightings; the sightings service
+finds out when a sighting would join them (visitor_store.join refuses).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from services.web.api_models import (
     VisitorItem,
     VisitorNamed,
     VisitorPage,
+    VisitorRemoved,
     reply,
 )
 from services.web.green import off_loop
@@ -164,5 +167,21 @@ def create_visitors_api(
                 warning=None if kept else NO_CROP,
             )
         )
+
+    @api.delete("/visitors/<int:visitor_id>")
+    def forget_visitor(visitor_id: int) -> tuple[Response, int]:
+        found(visitor_id)
+        unlinked, paths = visitor_store.forget(engine, visitor_id)
+        deleted = 0
+        for relative in paths:
+            path = (pictures / relative).resolve()
+            if path.is_relative_to(pictures):
+                try:
+                    path.unlink()
+                    deleted += 1
+                except FileNotFoundError:
+                    pass  # retention was first
+        log.info("visitor %d forgotten: %d sightings unlinked, %d pictures deleted", visitor_id, unlinked, deleted)
+        return reply(VisitorRemoved(removed=visitor_id, sightings=unlinked, pictures=deleted))
 
     return api

@@ -98,13 +98,20 @@ def create(engine: Engine, row_id: int, encodings: bytes) -> int:
     return visitor
 
 
-def join(engine: Engine, row_id: int, visitor: int, encodings: bytes) -> None:
-    """Sighting ``row_id`` is visitor ``visitor`` seen again."""
+def join(engine: Engine, row_id: int, visitor: int, encodings: bytes) -> bool:
+    """Sighting ``row_id`` is visitor ``visitor`` seen again; False (nothing changed) when that visitor is no stranger
+    any more: someone named or forgot them meanwhile (the web does, while the service matches from memory)."""
+    stranger = exists().where(and_(visitors.c.id == visitor, visitors.c.name.is_(None)))
     with engine.begin() as connection:
-        connection.execute(
-            update(sightings).where(sightings.c.id == row_id).values(visitor=visitor, encodings=encodings)
+        joined = connection.execute(
+            update(sightings)
+            .where(and_(sightings.c.id == row_id, stranger))
+            .values(visitor=visitor, encodings=encodings)
         )
+        if not joined.rowcount:
+            return False
         refresh(connection, [visitor])
+    return True
 
 
 def leave(engine: Engine, row_id: int) -> None:
@@ -234,6 +241,26 @@ def best_faces(engine: Engine, visitor: int, count: int = BEST_FACES) -> list[Vi
 
     order = sorted(cropped, key=distance)  # stable: ties stay newest first
     return [found[position] for position in order[:count]]
+
+
+def forget(engine: Engine, visitor: int) -> tuple[int, list[str]]:
+    """Forget a visitor: their row, and their sightings' encodings; the sightings stay (when and where), without a
+    visitor. How many sightings were theirs, and the pictures of those still Unknown (their paths, cleared here:
+    the caller deletes the files)."""
+    theirs = sightings.c.visitor == visitor
+    with engine.begin() as connection:
+        stranger_pictures = connection.execute(
+            select(sightings.c.face_path, sightings.c.snapshot_path).where(and_(theirs, sightings.c.name == UNKNOWN))
+        ).all()
+        connection.execute(
+            update(sightings)
+            .where(and_(theirs, sightings.c.name == UNKNOWN))
+            .values(face_path=None, snapshot_path=None)
+        )
+        unlinked = connection.execute(update(sightings).where(theirs).values(visitor=None, encodings=None))
+        connection.execute(delete(visitors).where(visitors.c.id == visitor))
+    paths = [path for row in stranger_pictures for path in row if path]
+    return int(unlinked.rowcount), paths
 
 
 def name(engine: Engine, visitor: int, person: str) -> int:

@@ -115,10 +115,15 @@ def test_a_stranger_is_one_visitor_across_sightings_and_an_appearance_says_so(
 
     door = appear("door", bill_frames[:3], 1000.0)
     yard = appear("yard", bill_frames[3:6], 2000.0)
-    encoder.stop()
     assert door.visitor is not None and yard.visitor == door.visitor
     found = visitor_store.get(engine, door.visitor)
     assert found is not None and found.sightings == 2 and found.cameras == ["door", "yard"]
     assert store.get(engine, yard.row_id).visitor == door.visitor  # type: ignore[arg-type, union-attr]
     assert door.message("leave", 1.0).visitor == door.visitor, "the bus says which visitor it was"
+    # the web forgets him (no word to the service): his next sighting cannot join the forgotten id, and is new
+    visitor_store.forget(engine, door.visitor)
+    again = appear("door", bill_frames[:3], 3000.0)
+    encoder.stop()
+    assert again.visitor is not None and again.visitor != door.visitor and door.visitor not in visitors.index
+    assert visitor_store.get(engine, again.visitor).sightings == 1  # type: ignore[union-attr]
     engine.dispose()

@@ -128,3 +128,29 @@ def test_retention_takes_a_visitors_old_sightings_and_the_visitor_with_the_last(
     assert visitor_store.get(empty_database, gone) is None
     kept = visitor_store.get(empty_database, lasting)
     assert kept is not None and (kept.first_seen, kept.sightings) == (now - DAY, 1), "first seen: the oldest kept"
+
+
+def test_a_sighting_joins_only_a_stranger_and_forgetting_one_keeps_when_and_where(empty_database: Engine) -> None:
+    upgrade(empty_database)
+    first = sighting(empty_database, "door", 100.0, 110.0, face=True)
+    visitor = visitor_store.create(empty_database, first, encodings(0.1))
+    known = sighting(empty_database, "door", 200.0, 210.0, name="Ada", face=True)
+    assert visitor_store.join(empty_database, known, visitor, encodings(0.1))
+    visitor_store.name(empty_database, visitor, "Bob")
+    late = sighting(empty_database, "yard", 300.0, 310.0)
+    assert not visitor_store.join(empty_database, late, visitor, encodings(0.1)), "named meanwhile: no stranger"
+    assert store.get(empty_database, late).visitor is None  # type: ignore[union-attr]
+
+    unlinked, pictures = visitor_store.forget(empty_database, visitor)
+    assert unlinked == 2 and pictures == [], "first was renamed Bob: its pictures are a known person's now"
+    assert visitor_store.get(empty_database, visitor) is None
+    assert [store.get(empty_database, row).visitor for row in (first, known)] == [None, None]  # type: ignore[union-attr]
+    assert visitor_store.faces(empty_database, visitor) == []
+    assert not visitor_store.join(empty_database, late, visitor, encodings(0.1)), "forgotten: nobody to join"
+
+    stranger = visitor_store.create(empty_database, late, encodings(0.3))
+    store.save(empty_database, late, face_path="day/late-face.jpg", snapshot_path="day/late-snapshot.jpg")
+    assert visitor_store.forget(empty_database, stranger) == (1, ["day/late-face.jpg", "day/late-snapshot.jpg"])
+    row = store.get(empty_database, late)
+    assert row is not None and (row.camera, row.start, row.face_path, row.visitor) == ("yard", 300.0, None, None)
+    assert visitor_store.unnamed_encodings(empty_database) == [], "no encoding of them is left"

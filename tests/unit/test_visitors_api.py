@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from flask.testing import FlaskClient
 
-from services.web.api_models import SightingPage, VisitorDetail, VisitorNamed, VisitorPage
+from services.web.api_models import SightingPage, VisitorDetail, VisitorNamed, VisitorPage, VisitorRemoved
 from services.web.app import create_app
 from services.web.auth import needed_role
 from shared.config import Settings, load_config
@@ -101,10 +101,26 @@ def test_bad_values_are_a_400_naming_them(client: FlaskClient, query: str) -> No
     assert answer.status_code == 400 and query.split("=")[0] in answer.get_json()["error"]
 
 
-def test_visitors_are_a_viewers_and_their_faces_and_names_an_admins() -> None:
+def test_visitors_are_a_viewers_and_their_faces_names_and_forgetting_an_admins() -> None:
     assert needed_role("GET", "/api/visitors") == needed_role("GET", "/api/visitors/4") == "viewer"
     assert needed_role("GET", "/api/visitors/4/face.jpg") == "admin"
     assert needed_role("POST", "/api/visitors/4/name") == "admin"
+    assert needed_role("DELETE", "/api/visitors/4") == "admin"
+
+
+def test_forgetting_a_visitor_deletes_their_encodings_and_pictures_not_their_sightings(
+    client: FlaskClient, settings: Settings
+) -> None:
+    crop = images_dir(settings) / "1970-01-01" / "1-face.jpg"
+    assert crop.is_file()
+    forgotten = VisitorRemoved.model_validate(client.delete("/api/visitors/1").get_json())
+    assert (forgotten.removed, forgotten.sightings, forgotten.pictures) == (1, 2, 1)
+    assert not crop.exists()
+    assert client.get("/api/visitors/1").status_code == 404 and client.delete("/api/visitors/1").status_code == 404
+    assert [item["id"] for item in client.get("/api/visitors").get_json()["items"]] == [3, 2]
+    kept = client.get("/api/sightings/1").get_json()
+    assert (kept["camera"], kept["start"], kept["visitor"]) == ("door", 1000.0, None)
+    assert client.get("/api/sightings/1/face.jpg").status_code == 404
 
 
 def test_naming_a_visitor_enrols_their_crops_and_renames_their_sightings(settings: Settings, data_dir: Path) -> None:
