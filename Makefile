@@ -39,6 +39,7 @@ bench: install-dev
 	$(PY) bench/accuracy.py --quick
 	$(PY) bench/negatives.py --quick
 	$(PY) bench/video_tracks.py --quick
+	$(PY) bench/visitors.py --quick
 	$(PY) bench/small_faces.py --quick
 	$(PY) bench/small_faces_pipeline.py --quick
 

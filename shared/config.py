@@ -32,6 +32,12 @@ DEFAULT_NAME_RATIO = 0.76
 """Largest cohort ratio still named (the NAME_RATIO setting): ~96% of known faces named, ~1% of strangers, on LFW
 with 3 photos each (bench/accuracy.py; the rule is in shared/faces/matcher.py)."""
 
+DEFAULT_VISITOR_RATIO = 0.72
+"""Largest score at which an Unknown sighting is taken for a visitor seen before (the VISITOR_RATIO setting):
+on LFW, one photo per sighting and up to ~1,000 visitors kept, 0.23% of new strangers got an earlier visitor's id
+and 71% of returning ones were recognised; chosen on half the people, 0.72 merged none of the other half
+(bench/visitors.py; the rule is in shared/faces/visitors.py)."""
+
 CAMERA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _NAMED_SOURCE = re.compile(r"^([A-Za-z0-9_-]{1,32})=(.+)$")
 
@@ -354,6 +360,30 @@ class Settings(BaseSettings):
         gt=0.0,
         le=36500.0,
         description="The images of Unknown sightings (strangers' faces) are deleted sooner, after this many days.",
+    )
+    visitors: bool = Field(
+        True,
+        description=(
+            "Give Unknown sightings a visitor id, the same for the same stranger's face on every camera and day "
+            "(the sightings service encodes a few of their faces and keeps the encodings until RETAIN_DAYS); "
+            "false keeps no encoding of any stranger."
+        ),
+    )
+    visitor_ratio: float = Field(
+        DEFAULT_VISITOR_RATIO,
+        gt=0.3,
+        lt=1.2,
+        description=(
+            "An Unknown sighting is an earlier visitor only if its faces score at most this against the visitor's "
+            "(lower: fewer strangers share an id, more returning ones get a new id)."
+        ),
+    )
+    store_unknown_images: bool = Field(
+        True,
+        description=(
+            "Save the face crop and snapshot of Unknown sightings; false saves no picture of a stranger (their "
+            "visitor id still works from encodings, but naming a visitor then has no crop to enrol)."
+        ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every service.")
 

@@ -314,6 +314,38 @@ def running_pipeline(
         pipeline.kill_leftovers()
 
 
+class SightingRecorder(threading.Thread):
+    """Every ``sightings.`` message on the bus, read with nothing but pyzmq and msgpack as another program would."""
+
+    def __init__(self, bus_port: int) -> None:
+        super().__init__(daemon=True)
+        self.messages: list[dict] = []
+        self._lock = threading.Lock()
+        self._stop_event = threading.Event()
+        self._socket = zmq.Context.instance().socket(zmq.SUB)
+        self._socket.setsockopt(zmq.SUBSCRIBE, b"sightings.")
+        self._socket.setsockopt(zmq.LINGER, 0)
+        self._socket.connect(f"tcp://127.0.0.1:{bus_port + 1}")
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            if self._socket.poll(100):
+                topic, body = self._socket.recv_multipart()
+                message = msgpack.unpackb(body)
+                assert topic.decode() == f"sightings.{message['camera']}"
+                with self._lock:
+                    self.messages.append(message)
+        self._socket.close()
+
+    def seen(self, event: str, **fields: object) -> list[dict]:
+        with self._lock:
+            return [m for m in self.messages if m["event"] == event and all(m[k] == v for k, v in fields.items())]
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(5)
+
+
 class ResultRecorder(threading.Thread):
     """Subscribes to every result on the broker with nothing but pyzmq and msgpack, as another program would."""
 

@@ -50,6 +50,11 @@ class Appearance:
     row_id: int | None = None
     said_name: str = ""
     """The name the bus was last told (appear or named)."""
+    saved_name: str = ""
+    """The name last written to its row: the row's name is written only when this changes, so a rename made by
+    someone else (the web naming a visitor) is not undone every second."""
+    visitor: int | None = None
+    """The visitor an Unknown sighting was recognised as (services/sightings/visitors.py), None until then."""
     image_name: str = ""
     image_confidence: float = -1.0
     """Name and confidence of the face whose crop is saved; -1 before any."""
@@ -76,6 +81,7 @@ class Appearance:
             start=self.start,
             end=self.end,
             frames=self.frames,
+            visitor=self.visitor,
             ts=now,
         )
 
@@ -87,6 +93,8 @@ class Seen:
     appearance: Appearance
     opened: bool
     renamed: bool
+    box: NormBox
+    """Where the face is on this frame."""
     better_face: NormBox | None
     """The face's box when this frame should become the sighting's saved crop, else None."""
 
@@ -122,7 +130,7 @@ class Book:
             better = face.name == leader and (
                 appearance.image_name != leader or face.confidence >= appearance.image_confidence + MIN_GAIN
             )
-            seen.append(Seen(appearance, opened, renamed, face.box if better else None))
+            seen.append(Seen(appearance, opened, renamed, face.box, face.box if better else None))
         return seen
 
     def expire(self, heard: float) -> list[Appearance]:

@@ -89,3 +89,15 @@ def save_pictures(root: Path, row_id: int, start: float, jpeg: Any, box: NormBox
     _write(root / face, crop)
     _write(root / snapshot, jpeg)
     return face, snapshot
+
+
+def remove_pictures(root: Path, start: float, row_id: int) -> bool:
+    """Delete a sighting's crop and snapshot (a stranger's, with STORE_UNKNOWN_IMAGES off); whether any was there."""
+    removed = False
+    for kind in ("face", "snapshot"):
+        try:
+            (root / day_folder(start) / f"{row_id}-{kind}.jpg").unlink()
+            removed = True
+        except FileNotFoundError:
+            pass
+    return removed

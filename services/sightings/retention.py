@@ -1,5 +1,8 @@
 """How long sightings are kept: rows and pictures RETAIN_DAYS, strangers' pictures only RETAIN_UNKNOWN_DAYS.
 
+A visitor's face encodings live in their sightings' rows, so they go with the
+rows; a visitor with no sighting left goes too (visitor_store.refresh).
+
 A stranger's face is the least wanted thing to keep (they never agreed to be
 enrolled), so an Unknown sighting keeps its row (when, where, how long) but
 loses its pictures sooner. Run by the sightings service at its start and every
@@ -13,13 +16,14 @@ import logging
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, and_, delete, or_, select, update
 
 from services.sightings.images import day_folder
 from shared.bus.schema import UNKNOWN
+from shared.sightings import visitor_store
 from shared.sightings.tables import sightings
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,8 @@ class Swept:
     rows: int = 0
     pictures: int = 0
     folders: int = 0
+    visitors: set[int] = field(default_factory=set)
+    """The visitors some of whose sightings went (their figures were recomputed; those with none left, deleted)."""
 
 
 def _unlink(root: Path, relative: str | None) -> int:
@@ -54,19 +60,25 @@ def _unlink(root: Path, relative: str | None) -> int:
 def enforce(engine: Engine, root: Path, now: float, retain_days: float, retain_unknown_days: float) -> Swept:
     """Delete what is past its limit: rows and their pictures, strangers' pictures, old day folders."""
     rows = pictures = folders = 0
+    touched: set[int] = set()
     cutoff = now - retain_days * DAY
     unknown_cutoff = now - retain_unknown_days * DAY
     table = sightings.c
     while True:
         with engine.begin() as connection:
             old = connection.execute(
-                select(table.id, table.face_path, table.snapshot_path).where(table.end_ts < cutoff).limit(BATCH)
+                select(table.id, table.face_path, table.snapshot_path, table.visitor)
+                .where(table.end_ts < cutoff)
+                .limit(BATCH)
             ).all()
             if not old:
                 break
-            for _, face, snapshot in old:
+            for _, face, snapshot, _ in old:
                 pictures += _unlink(root, face) + _unlink(root, snapshot)
-            connection.execute(delete(sightings).where(table.id.in_([row_id for row_id, _, _ in old])))
+            connection.execute(delete(sightings).where(table.id.in_([row_id for row_id, _, _, _ in old])))
+            visitors = {visitor for _, _, _, visitor in old if visitor is not None}
+            visitor_store.refresh(connection, visitors)
+            touched |= visitors
             rows += len(old)
     while True:
         with engine.begin() as connection:
@@ -96,7 +108,7 @@ def enforce(engine: Engine, root: Path, now: float, retain_days: float, retain_u
             if folder.is_dir() and DAY_FOLDER.match(folder.name) and folder.name < oldest_kept:
                 shutil.rmtree(folder, ignore_errors=True)
                 folders += 1
-    swept = Swept(rows, pictures, folders)
+    swept = Swept(rows, pictures, folders, touched)
     if rows or pictures or folders:
         log.info("retention: %d sightings, %d pictures, %d day folders deleted", rows, pictures, folders)
     return swept

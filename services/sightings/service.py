@@ -5,8 +5,11 @@ result updates the open sightings (services/sightings/book.py); a new one
 is stored at once (it needs its row id for the bus), the running ones are
 saved once a second, a closed one at its close. When a face is the best of
 its sighting so far, its crop is cut from the JPEG of that very frame, kept
-for a few seconds as received (services/sightings/images.py), and that frame
-is published as ``snapshots.<camera>`` once saved.
+for a few seconds as received (services/sightings/images.py); a stranger's
+only with STORE_UNKNOWN_IMAGES. That frame is published as ``snapshots.<camera>``
+once saved. An Unknown sighting's faces are encoded on the side to give it a
+visitor id (services/sightings/visitors.py); the known people changing
+(``people.changed``) may mean a visitor was named.
 """
 
 from __future__ import annotations
@@ -21,14 +24,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.sightings import retention
 from services.sightings.book import Appearance, Book, Seen, close_after
-from services.sightings.images import RecentFrames, save_pictures
+from services.sightings.images import RecentFrames, remove_pictures, save_pictures
+from services.sightings.visitors import Visitors
 from shared.bus import schema
 from shared.bus.sockets import Publisher, Subscriber
 from shared.config import Settings
 from shared.log import RateLimitedLog
 from shared.process import StartupError
 from shared.redact import mask_uri
-from shared.sightings import store
+from shared.sightings import store, visitor_store
 from shared.sightings.database import database_url, images_dir, make_engine, upgrade
 
 log = logging.getLogger("sightings")
@@ -44,14 +48,19 @@ writes to the database, yet a long stall must not become a backlog."""
 class Sightings:
     """The service's state: the open sightings, recent frames, the database and the bus."""
 
-    def __init__(self, settings: Settings, engine: Engine, publisher: Publisher) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, publisher: Publisher, visitors: Visitors | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.publisher = publisher
+        self.visitors = visitors
         self.book = Book(close_after(settings.track_max_age_s))
         self.frames = RecentFrames(settings.max_frame_age_s + 2.0)
         self.pictures = images_dir(settings)
         self.trouble = RateLimitedLog(log)
+        self.closing: list[tuple[Appearance, float]] = []
+        """Sightings gone from view, with when they went, waiting for their visitor to be decided."""
 
     def frame(self, header: schema.FrameHeader, jpeg: object) -> None:
         self.frames.add(header.camera, header.frame_id, header.ts, jpeg)
@@ -71,11 +80,17 @@ class Sightings:
                 appearance.start,
                 appearance.confidence,
             )
+            appearance.saved_name = appearance.name
             self._say(appearance, "appear")
         elif seen.renamed:
+            if self.visitors is not None and appearance.name != schema.UNKNOWN:
+                self.visitors.named(appearance)
             self._say(appearance, "named")
             self._save(appearance)
-        if seen.better_face is not None and appearance.row_id is not None:
+        if self.visitors is not None:
+            self.visitors.offer(appearance, seen.box, result, self.frames)
+        keep_pictures = appearance.name != schema.UNKNOWN or self.settings.store_unknown_images
+        if seen.better_face is not None and appearance.row_id is not None and keep_pictures:
             jpeg = self.frames.find(result.camera, result.frame_id, result.capture_ts)
             if jpeg is None:
                 return  # its frame never came (or came too late): the next good face will do
@@ -97,24 +112,48 @@ class Sightings:
     def _save(self, appearance: Appearance) -> None:
         if appearance.row_id is None:
             return
-        store.save(
-            self.engine,
-            appearance.row_id,
-            end_ts=appearance.end,
-            frames=appearance.frames,
-            name=appearance.name,
-            confidence=appearance.confidence,
-        )
+        values: dict[str, object] = {
+            "end_ts": appearance.end,
+            "frames": appearance.frames,
+            "confidence": appearance.confidence,
+        }
+        if appearance.name != appearance.saved_name:
+            values["name"] = appearance.saved_name = appearance.name
+        store.save(self.engine, appearance.row_id, **values)
+        if appearance.visitor is not None:
+            visitor_store.seen_again(self.engine, appearance.visitor)
+
+    def poll(self, heard: float) -> None:
+        """After every message (or a quiet wait): the visitors decided meanwhile, and the sightings that closed."""
+        if self.visitors is None:
+            return
+        for appearance in self.visitors.collect():
+            if appearance.row_id is not None and (appearance.camera, appearance.track_id) in self.book.open:
+                self._say(appearance, "named")
+        self._finish_closing(heard)
 
     def tick(self, heard: float) -> None:
         """Once a second: save the open sightings, close those gone."""
-        for appearance in self.book.expire(heard):
-            self._close(appearance)
+        self.closing += [(appearance, heard) for appearance in self.book.expire(heard)]
+        self._finish_closing(heard)
         for appearance in self.book.open.values():
             self._save(appearance)
 
+    def _finish_closing(self, heard: float, waiting: bool = True) -> None:
+        """Close the sightings gone from view whose visitor is decided (or that waited long enough for it)."""
+        still = []
+        for appearance, since in self.closing:
+            if self.visitors is not None:
+                if waiting and not self.visitors.ready_to_close(appearance, heard - since):
+                    still.append((appearance, since))
+                    continue
+                self.visitors.settle(appearance)
+            self._close(appearance)
+        self.closing = still
+
     def _close(self, appearance: Appearance) -> None:
         self._save(appearance)
+        self._keep_no_stranger_pictures(appearance)
         if appearance.row_id is not None:
             self._say(appearance, "leave")
             log.info(
@@ -126,19 +165,36 @@ class Sightings:
                 appearance.row_id,
             )
 
+    def _keep_no_stranger_pictures(self, appearance: Appearance) -> None:
+        """With STORE_UNKNOWN_IMAGES off, a sighting that ends Unknown loses the pictures cut while it was named."""
+        if self.settings.store_unknown_images or appearance.name != schema.UNKNOWN or appearance.row_id is None:
+            return
+        if remove_pictures(self.pictures, appearance.start, appearance.row_id):
+            store.save(self.engine, appearance.row_id, face_path=None, snapshot_path=None)
+
     def close_all(self) -> None:
-        """Stopping: every open sighting is saved and said to have left, so each appear has its leave."""
-        for appearance in self.book.close_all():
-            self._close(appearance)
+        """Stopping: every open sighting is saved and said to have left, so each appear has its leave (decided
+        with the encodings already made: the encoder is not waited for)."""
+        if self.visitors is not None:
+            self.visitors.collect()
+        self.closing += [(appearance, 0.0) for appearance in self.book.close_all()]
+        self._finish_closing(0.0, waiting=False)
+
+    def people_changed(self) -> None:
+        """Someone was enrolled, renamed or removed: maybe a visitor was named, who is then matched no more."""
+        if self.visitors is not None:
+            self.visitors.names_changed()
 
     def sweep(self) -> None:
-        retention.enforce(
+        swept = retention.enforce(
             self.engine,
             self.pictures,
             time.time(),
             self.settings.retain_days,
             self.settings.retain_unknown_days,
         )
+        if self.visitors is not None and swept.visitors:
+            self.visitors.reload(swept.visitors)
 
 
 def open_database(settings: Settings) -> Engine:
@@ -156,9 +212,10 @@ def open_database(settings: Settings) -> Engine:
 def serve(settings: Settings, stop: threading.Event) -> None:
     """Keep sightings until stopped."""
     engine = open_database(settings)
+    visitors = Visitors.start(settings, engine) if settings.visitors else None
     publisher = Publisher(settings)
-    subscriber = Subscriber(settings, [schema.FACES + ".", schema.FRAMES + "."], hwm=FRAMES_HWM)
-    service = Sightings(settings, engine, publisher)
+    subscriber = Subscriber(settings, [schema.FACES + ".", schema.FRAMES + ".", schema.PEOPLE + "."], hwm=FRAMES_HWM)
+    service = Sightings(settings, engine, publisher, visitors)
     schedule = retention.Schedule()
     next_tick = time.monotonic() + SAVE_EVERY_S
     try:
@@ -170,6 +227,9 @@ def serve(settings: Settings, stop: threading.Event) -> None:
                     service.frame(received[1], received[2])
                 elif received is not None and received[0] == schema.FACES:
                     service.result(received[1], now)
+                elif received is not None and received[0] == schema.PEOPLE:
+                    service.people_changed()
+                service.poll(now)
                 if now >= next_tick:
                     next_tick = now + SAVE_EVERY_S
                     service.tick(now)
@@ -182,6 +242,8 @@ def serve(settings: Settings, stop: threading.Event) -> None:
             service.close_all()
         except (SQLAlchemyError, OSError) as error:
             log.warning("could not save the open sightings at stop: %s", error)
+        if visitors is not None:
+            visitors.stop()
         subscriber.close()
         publisher.close()
         engine.dispose()

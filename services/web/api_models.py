@@ -327,6 +327,13 @@ class SightingItem(ApiModel):
     id: int = Field(description="The sighting's id (/api/sightings/{sighting_id})")
     camera: str = Field(description="The camera it was seen on")
     name: str = Field(description="The name the track had most confidence in, or 'Unknown'")
+    visitor: int | None = Field(
+        description=(
+            "The stranger an Unknown sighting was recognised as (/api/visitors/{visitor_id}): the same id for the same "
+            "unenrolled face on every camera and day; null for someone known, or before it is decided (a few "
+            "seconds after the sighting appears), or when no face of it could be encoded"
+        )
+    )
     start: float = Field(description="Capture time of the first frame it was on, Unix seconds")
     end: float = Field(description="Capture time of the last frame it was on (so far, while it is in view)")
     confidence: float = Field(description="The best confidence (%) of that name")
@@ -338,3 +345,59 @@ class SightingPage(ApiModel):
 
     items: list[SightingItem] = Field(description="Newest first (by start, then id)")
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+class VisitorItem(ApiModel):
+    """A stranger recognised across sightings (or, once named, the person they turned out to be)."""
+
+    id: int = Field(description="The visitor's id (/api/visitors/{visitor_id}; ?visitor= of /api/sightings)")
+    name: str | None = Field(description="The person they were named as (POST .../name); null while a stranger")
+    first_seen: float = Field(description="Start of their first sighting still kept, Unix seconds")
+    last_seen: float = Field(description="End of their latest sighting (so far, while one is in view)")
+    sightings: int = Field(description="Their sightings still kept (RETAIN_DAYS)")
+    cameras: list[str] = Field(description="The cameras those sightings were on, by name")
+
+
+class VisitorPage(ApiModel):
+    """A page of visitors, last seen first."""
+
+    items: list[VisitorItem] = Field(description="Latest seen first (by last seen, then id)")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+class VisitorDetail(VisitorItem):
+    """One visitor, with the sightings whose face crops show them best."""
+
+    faces: list[int] = Field(
+        description=(
+            "Ids of their sightings with a face crop (/api/sightings/{sighting_id}/face.jpg), the most typical of "
+            "them first: the crops naming them would enrol (at most 5); empty when none is kept "
+            "(STORE_UNKNOWN_IMAGES=false, or RETAIN_UNKNOWN_DAYS passed)"
+        )
+    )
+
+
+class NameVisitorRequest(ApiModel):
+    """Who a visitor is."""
+
+    name: str = Field(description="The person's name (as for /api/people/{name}); made if new")
+
+
+class VisitorNamed(ApiModel):
+    """What naming a visitor did."""
+
+    visitor: VisitorDetail = Field(description="The visitor, named")
+    enrolled: int = Field(description="Face crops enrolled as the person's photos (0 when none was kept)")
+    files: list[PhotoReport] = Field(description="Each crop tried, as 'sighting <id>', and what became of it")
+    renamed: int = Field(description="Their sightings that said 'Unknown' and now say the name")
+    warning: str | SkipJsonSchema[None] = left_out_when_none(
+        "Why the live view may still not name them: no crop could be enrolled; only then"
+    )
+
+
+class VisitorRemoved(ApiModel):
+    """What forgetting a visitor did."""
+
+    removed: int = Field(description="The visitor's id: no longer listed, and no new sighting will be given it")
+    sightings: int = Field(description="Their sightings, kept (when and where) without a visitor or encodings")
+    pictures: int = Field(description="Face crops and snapshots of those still Unknown, deleted")

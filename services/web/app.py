@@ -29,12 +29,15 @@ from services.web.stream_slots import StreamSlots
 from services.web.tokens_api import create_tokens_api
 from services.web.unread_body import install_body_drain
 from services.web.users_api import create_users_api
+from services.web.visitors_api import create_visitors_api
 from services.web.websocket import Closed, Handled, NotWebSocket, WebSocket, is_upgrade
+from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings, load_config
 from shared.faces.encoding_cache import cache_folder
 from shared.faces.matcher import PHOTOS_REFERENCE
 from shared.people.store import PeopleStore
 from shared.redact import mask_uri
+from shared.sightings.database import database_url, make_engine
 from shared.token import api_token
 
 STREAM_SEND_BUFFER_BYTES = 256 * 1024
@@ -57,16 +60,20 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     install_body_drain(app)
     label_fonts.catalog()  # asked now, on the main thread: labels are drawn on native threads
     install_auth(app, settings, api_token(settings))
-    app.register_blueprint(create_people_api(settings))
+    people = PeopleStore(settings.faces_dir, settings.data_dir)
+    announcer = PeopleAnnouncer(settings)
+    sightings = make_engine(database_url(settings))  # connects at the first request: the service makes the tables
+    app.register_blueprint(create_people_api(settings, people, announcer))
     app.register_blueprint(create_tokens_api(settings))
     app.register_blueprint(create_users_api(settings))
-    app.register_blueprint(create_sightings_api(settings))
+    app.register_blueprint(create_sightings_api(settings, sightings))
+    app.register_blueprint(create_visitors_api(settings, sightings, people, announcer))
     app.register_blueprint(create_account_pages())
     started_at = time.monotonic()
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     configured = {camera.name for camera in settings.cameras}
     bus = BusPublisher(settings, bus_context)
-    known_people = PeopleCount(PeopleStore(settings.faces_dir, settings.data_dir))
+    known_people = PeopleCount(people)
     metrics = WebMetrics(hub)
     slots = StreamSlots(settings.max_streams_per_client)
     app.extensions["facestream.hub"] = hub

@@ -45,9 +45,9 @@ WHO = "facestream.who"
 OPEN_PATHS = ("/healthz", "/login", "/static/", "/favicon.ico")
 ADMIN_ONLY_READS = ("/api/users", "/users", "/api/token")  # /api/token also covers /api/tokens
 """Reads that are for admins: accounts, and the token check (programs holding the token)."""
-SIGHTING_ROWS = re.compile(r"/api/sightings(/\d+)?/?")
-"""Sightings a viewer may read (who was seen where, like the live names); anything below one (its face, its
-snapshot, whatever comes next) is a picture of a face: an admin's."""
+SIGHTING_ROWS = re.compile(r"/api/(sightings|visitors)(/\d+)?/?")
+"""Sightings and visitors a viewer may read (who was seen where, like the live names); anything below one (its
+face, its snapshot, whatever comes next) is a picture of a face: an admin's."""
 NEGATIVES = re.compile(r"/api/people/[^/]+/not(/.*)?")
 """Faces marked as not a person: who was taken for whom, an admin's even to read."""
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -79,7 +79,8 @@ def needed_role(method: str, path: str) -> Role | None:
         return "admin"  # hosting a camera puts frames on the bus: a write, though the upgrade is a GET
     if method in SAFE_METHODS:
         is_photo = path.startswith("/api/people/") and "/photos/" in path
-        is_photo |= path.startswith("/api/sightings/") and not SIGHTING_ROWS.fullmatch(path)  # face.jpg, snapshot.jpg
+        history = path.startswith(("/api/sightings/", "/api/visitors/"))
+        is_photo |= history and not SIGHTING_ROWS.fullmatch(path)  # face.jpg, snapshot.jpg
         is_photo |= NEGATIVES.fullmatch(path) is not None
         return "admin" if is_photo or path.startswith(ADMIN_ONLY_READS) else "viewer"
     return "admin"

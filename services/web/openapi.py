@@ -19,6 +19,7 @@ from services.web.api_models import (
     ErrorBody,
     LiveUpdate,
     Me,
+    NameVisitorRequest,
     NegativeAdded,
     NegativeList,
     NegativeRemoved,
@@ -45,7 +46,12 @@ from services.web.api_models import (
     UserList,
     UserRemoved,
     UserRequest,
+    VisitorDetail,
+    VisitorNamed,
+    VisitorPage,
+    VisitorRemoved,
 )
+from services.web.query import LARGEST_ID
 from shared.bus.schema import Result
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -63,7 +69,11 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "photo_id": {"schema": {"type": "string"}, "description": "A photo's id, as listed in photo_ids"},
     "negative_id": {"schema": {"type": "string"}, "description": "A negative example's id, as GET .../not lists"},
     "camera": {"schema": {"type": "string"}, "description": "A camera's id, as listed by /api/cameras"},
-    "sighting_id": {"schema": {"type": "integer", "minimum": 1}, "description": "A sighting's id"},
+    "sighting_id": {
+        "schema": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID},
+        "description": "A sighting's id",
+    },
+    "visitor_id": {"schema": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}, "description": "A visitor's id"},
 }
 TIME = {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]}
 SIGHTING_FILTERS: tuple[dict[str, Any], ...] = (
@@ -71,10 +81,27 @@ SIGHTING_FILTERS: tuple[dict[str, Any], ...] = (
     {"name": "name", "schema": {"type": "string", "maxLength": 200}, "description": "Only this name's ('Unknown')"},
     {"name": "since", "schema": TIME, "description": "Seen at or after this time (Unix seconds or ISO 8601; UTC)"},
     {"name": "until", "schema": TIME, "description": "Begun at or before this time (Unix seconds or ISO 8601)"},
+    {
+        "name": "visitor",
+        "schema": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID},
+        "description": "Only this visitor's",
+    },
     {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
     {"name": "cursor", "schema": {"type": "string"}, "description": "The next_cursor of the previous page"},
 )
 """The query parameters of /api/sightings."""
+VISITOR_FILTERS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "named",
+        "schema": {"type": "boolean"},
+        "description": "true: only visitors named since; false: only those still strangers",
+    },
+    {"name": "since", "schema": TIME, "description": "Last seen at or after this time (Unix seconds or ISO 8601)"},
+    {"name": "camera", "schema": {"type": "string", "maxLength": 64}, "description": "Only those seen on this camera"},
+    SIGHTING_FILTERS[-2],
+    SIGHTING_FILTERS[-1],
+)
+"""The query parameters of /api/visitors."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +259,51 @@ OPERATIONS = [
         "get",
         "The whole frame the best face crop was cut from (admins)",
         {200: Answer("The frame", media_type="image/jpeg", media_schema=BINARY), 401: WRONG, 403: WRONG, 404: WRONG},
+    ),
+    Operation(
+        "/api/visitors",
+        "get",
+        "Visitors: strangers recognised across sightings (the same unenrolled face on any camera, any day), last "
+        "seen first; follow next_cursor for older ones",
+        {200: Answer("A page of visitors", VisitorPage), 400: WRONG, 401: WRONG, 503: WRONG},
+        query=VISITOR_FILTERS,
+    ),
+    Operation(
+        "/api/visitors/{visitor_id}",
+        "get",
+        "One visitor, with the sightings whose face crops show them best",
+        {200: Answer("The visitor", VisitorDetail), 401: WRONG, 404: WRONG, 503: WRONG},
+    ),
+    Operation(
+        "/api/visitors/{visitor_id}",
+        "delete",
+        "Forget a visitor (admins): their encodings, and the pictures of their sightings still Unknown, are deleted; "
+        "the sightings stay (when and where) without a visitor, and a new sighting of that face becomes a new visitor",
+        {200: Answer("Forgotten", VisitorRemoved), 401: WRONG, 403: WRONG, 404: WRONG, 503: WRONG},
+    ),
+    Operation(
+        "/api/visitors/{visitor_id}/face.jpg",
+        "get",
+        "A visitor's most typical face crop (admins: a face is biometric data)",
+        {200: Answer("The crop", media_type="image/jpeg", media_schema=BINARY), 401: WRONG, 403: WRONG, 404: WRONG},
+    ),
+    Operation(
+        "/api/visitors/{visitor_id}/name",
+        "post",
+        "Name a visitor (admins): their most typical face crops (up to 5) are enrolled as the person's photos (the "
+        "person is made if new; the live view names them once the workers reload, within a second), and their "
+        "sightings that said Unknown are renamed; naming them again the same is harmless, another name is a 409",
+        {
+            200: Answer("Named; what each crop became", VisitorNamed),
+            400: WRONG,
+            401: WRONG,
+            403: WRONG,
+            404: WRONG,
+            409: WRONG,
+            503: WRONG,
+            507: WRONG,
+        },
+        body=NameVisitorRequest,
     ),
     Operation(
         "/api/token",

@@ -72,12 +72,10 @@ def person_summary(person: PersonInfo) -> PersonSummary:
     )
 
 
-def create_people_api(settings: Settings) -> Blueprint:
-    """The /api people routes, bound to the settings' folders and the token."""
+def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleAnnouncer) -> Blueprint:
+    """The /api people routes, on the web's people store, announcing each change on the bus."""
     api = Blueprint("people", __name__, url_prefix="/api")
-    store = PeopleStore(settings.faces_dir, settings.data_dir)
     recognizer = Recognizer(settings)
-    announcer = PeopleAnnouncer(settings)
 
     @api.errorhandler(BadName)
     def bad_name(problem: BadName) -> tuple[Response, int]:

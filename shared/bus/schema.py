@@ -215,9 +215,11 @@ class Sighting(Message):
     """An appearance of a tracked face on a camera, as the sightings service keeps it (``sightings.<camera>``).
 
     ``appear`` when a track first shows in a camera's results (its name is often still "Unknown": the tracker
-    names a face after two agreeing encodings), ``named`` when the name it is kept under changes, ``leave`` once
-    it has not been seen for a few seconds (services/sightings/book.py says why that long). ``id`` is the
-    row's: ``/api/sightings/<id>``.
+    names a face after two agreeing encodings), ``named`` when the name it is kept under or its visitor changes,
+    ``leave`` once it has not been seen for a few seconds (services/sightings/book.py says why that long). ``id``
+    is the row's: ``/api/sightings/<id>``. ``visitor`` is set on an Unknown sighting once its face was matched
+    with the strangers seen before (a few seconds after it appears; services/sightings/visitors.py): the same
+    number for the same unenrolled face on every camera and day, ``/api/visitors/<visitor>``.
     """
 
     event: Literal["appear", "named", "leave"]
@@ -229,6 +231,9 @@ class Sighting(Message):
     start: float = Field(description="Capture time of the first frame it was on, Unix seconds.")
     end: float = Field(description="Capture time of the last frame it was on so far, Unix seconds.")
     frames: int = Field(ge=1, description="Analysed frames it was on so far.")
+    visitor: int | None = Field(
+        None, ge=1, description="The stranger an Unknown sighting was recognised as (/api/visitors/<id>), once known."
+    )
     ts: float = Field(description="When this was said, Unix seconds.")
 
 

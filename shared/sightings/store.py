@@ -17,6 +17,8 @@ from shared.sightings.tables import sightings
 
 MAX_PAGE = 500
 """The most rows one page may ask for."""
+ROW_COLUMNS = [column for column in sightings.c if column.name != "encodings"]
+"""What a sighting is read as: its encodings only ever go to the sightings service (visitor_store.py)."""
 
 
 class BadCursor(ValueError):
@@ -37,6 +39,7 @@ class SightingRow:
     frames: int
     face_path: str | None = None
     snapshot_path: str | None = None
+    visitor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,15 +51,16 @@ class Filter:
     name: str | None = None
     since: float | None = None
     until: float | None = None
+    visitor: int | None = None
 
 
-def encode_cursor(row: SightingRow) -> str:
-    """The opaque cursor after ``row``: its start (exactly, as repr keeps a float) and id."""
-    return base64.urlsafe_b64encode(f"{row.start!r}:{row.id}".encode()).decode().rstrip("=")
+def encode_cursor(key: float, row_id: int) -> str:
+    """The opaque cursor after the row with this sort key (exactly, as repr keeps a float) and id."""
+    return base64.urlsafe_b64encode(f"{key!r}:{row_id}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[float, int]:
-    """(start, id) of a cursor; BadCursor when it is not one."""
+    """(sort key, id) of a cursor; BadCursor when it is not one."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         start, row_id = text.split(":")
@@ -78,6 +82,7 @@ def _row(mapping: object) -> SightingRow:
         frames=values["frames"],
         face_path=values["face_path"],
         snapshot_path=values["snapshot_path"],
+        visitor=values["visitor"],
     )
 
 
@@ -109,7 +114,7 @@ def save(engine: Engine, row_id: int, **values: object) -> None:
 def get(engine: Engine, row_id: int) -> SightingRow | None:
     """One sighting, or None."""
     with engine.connect() as connection:
-        found = connection.execute(select(sightings).where(sightings.c.id == row_id)).mappings().first()
+        found = connection.execute(select(*ROW_COLUMNS).where(sightings.c.id == row_id)).mappings().first()
     return _row(found) if found is not None else None
 
 
@@ -118,7 +123,7 @@ def page(
 ) -> tuple[list[SightingRow], str | None]:
     """Up to ``limit`` sightings newest first (by start, then id), after ``cursor``; and the next page's cursor
     (None on the last page)."""
-    query = select(sightings)
+    query = select(*ROW_COLUMNS)
     if narrowed.camera is not None:
         query = query.where(sightings.c.camera == narrowed.camera)
     if narrowed.name is not None:
@@ -127,6 +132,8 @@ def page(
         query = query.where(sightings.c.end_ts >= narrowed.since)
     if narrowed.until is not None:
         query = query.where(sightings.c.start_ts <= narrowed.until)
+    if narrowed.visitor is not None:
+        query = query.where(sightings.c.visitor == narrowed.visitor)
     if cursor is not None:
         start, row_id = decode_cursor(cursor)
         query = query.where(
@@ -136,5 +143,5 @@ def page(
     with engine.connect() as connection:
         rows = [_row(found) for found in connection.execute(query).mappings()]
     if len(rows) > limit:
-        return rows[:limit], encode_cursor(rows[limit - 1])
+        return rows[:limit], encode_cursor(rows[limit - 1].start, rows[limit - 1].id)
     return rows, None

@@ -11,58 +11,23 @@ service, and a clean stop.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import cv2
-import msgpack
 import numpy as np
 import pytest
-import zmq
 
 from shared.sightings import store
 from shared.sightings.database import make_engine
-from tests.harness import Pipeline, processes_with_marker, wait_for
+from tests.harness import Pipeline, SightingRecorder, processes_with_marker, wait_for
 
 pytestmark = pytest.mark.integration
 
 KNOWN = "Bill_Clinton"
 FIRST_LEAVE_S = 150.0
 """Workers loading, the clip's 39 s, its empty start again, and the closing time, on a shared 2-core machine."""
-
-
-class SightingRecorder(threading.Thread):
-    """Every ``sightings.`` message on the bus, read with nothing but pyzmq and msgpack as another program would."""
-
-    def __init__(self, bus_port: int) -> None:
-        super().__init__(daemon=True)
-        self.messages: list[dict] = []
-        self._lock = threading.Lock()
-        self._stop_event = threading.Event()
-        self._socket = zmq.Context.instance().socket(zmq.SUB)
-        self._socket.setsockopt(zmq.SUBSCRIBE, b"sightings.")
-        self._socket.setsockopt(zmq.LINGER, 0)
-        self._socket.connect(f"tcp://127.0.0.1:{bus_port + 1}")
-
-    def run(self) -> None:
-        while not self._stop_event.is_set():
-            if self._socket.poll(100):
-                topic, body = self._socket.recv_multipart()
-                message = msgpack.unpackb(body)
-                assert topic.decode() == f"sightings.{message['camera']}"
-                with self._lock:
-                    self.messages.append(message)
-        self._socket.close()
-
-    def seen(self, event: str, **fields: object) -> list[dict]:
-        with self._lock:
-            return [m for m in self.messages if m["event"] == event and all(m[k] == v for k, v in fields.items())]
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join(5)
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +84,7 @@ def test_the_known_person_appears_and_leaves_on_the_bus_and_in_the_api(pipeline:
         "id": leave["id"],
         "camera": "news",
         "name": KNOWN,
+        "visitor": None,  # someone known is nobody's visitor, though the first seconds of him were Unknown
         "start": leave["start"],
         "end": leave["end"],
         "confidence": leave["confidence"],

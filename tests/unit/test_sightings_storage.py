@@ -27,12 +27,21 @@ COLUMNS = {
     "frames",
     "face_path",
     "snapshot_path",
+    "visitor",
+    "encodings",
 }
 
 
 def test_an_empty_database_upgrades_to_the_tables_the_code_uses(empty_database: Engine) -> None:
     upgrade(empty_database)
     assert {column["name"] for column in inspect(empty_database).get_columns("sightings")} == COLUMNS
+    assert {column["name"] for column in inspect(empty_database).get_columns("visitors")} == {
+        "id",
+        "first_seen",
+        "last_seen",
+        "sightings",
+        "name",
+    }
     with empty_database.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
     assert differences == [], "shared/sightings/tables.py and the migrations disagree: write a migration"
@@ -43,7 +52,7 @@ def test_downgrade_and_upgrade_round_trip(empty_database: Engine) -> None:
     upgrade(empty_database)
     store.add(empty_database, "door", 1, "Ada", 100.0, 90.0)
     downgrade(empty_database, "base")
-    assert "sightings" not in inspect(empty_database).get_table_names()
+    assert not {"sightings", "visitors"} & set(inspect(empty_database).get_table_names())
     upgrade(empty_database)
     assert store.page(empty_database, store.Filter(), 10) == ([], None)
 
