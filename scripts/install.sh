@@ -41,10 +41,11 @@ fi
 
 # Fonts for names in every script on the stream, for running and testing; checked on every run (cheap when present).
 scripts/install-fonts.sh
-# The browser test's Chromium and the MQTT tests' Mosquitto come from apt, not pip: checked on every run (cheap
+# The browser test's Chromium, the MQTT tests' Mosquitto and the PostgreSQL tests' server come from apt, not pip: checked on every run (cheap
 # when present).
 [ "$DEV" = 1 ] && scripts/install-browser.sh
 [ "$DEV" = 1 ] && scripts/install-mosquitto.sh
+[ "$DEV" = 1 ] && scripts/install-postgresql.sh
 
 wanted="$(cat requirements.txt scripts/install.sh scripts/install-dlib.sh | sha256sum | cut -c1-16)-dlib:${DLIB:-auto}"
 [ "$DEV" = 1 ] && wanted="$wanted-dev:$(sha256sum < requirements-dev.txt | cut -c1-16)"
