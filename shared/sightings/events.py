@@ -57,6 +57,9 @@ class SightingEvent:
     """When it was told, Unix s: when the sightings service said it, or a stranger's settle time ended."""
     previous_name: str | None = None
     """On a ``named``: the name told before."""
+    visitor: int | None = None
+    """A stranger's visitor id (the same for the same unenrolled face on every camera and day), once the sightings
+    service has decided it: usually within the settle time; else None."""
 
     @property
     def known(self) -> bool:
@@ -77,6 +80,7 @@ class SightingEvent:
             "end": self.end,
             "time": self.time,
             "snapshot_url": public_url.rstrip("/") + link if public_url else link,
+            "visitor": self.visitor,
         }
         if self.previous_name is not None:
             body["previous_name"] = self.previous_name
@@ -97,6 +101,7 @@ def _event(
         message.end,
         message.ts if time is None else time,
         previous,
+        message.visitor,
     )
 
 

@@ -6,10 +6,12 @@ from shared.bus import schema
 from shared.sightings.events import UNKNOWN_SETTLE_S, Announcer, SightingEvent
 
 
-def said(event: str, sighting_id: int, name: str, ts: float, camera: str = "door") -> schema.Sighting:
+def said(
+    event: str, sighting_id: int, name: str, ts: float, camera: str = "door", visitor: int | None = None
+) -> schema.Sighting:
     return schema.Sighting(
         event=event, id=sighting_id, camera=camera, track_id=40 + sighting_id, name=name, confidence=88.0,
-        start=100.0, end=ts, frames=3, ts=ts,
+        start=100.0, end=ts, frames=3, ts=ts, visitor=visitor,
     )  # fmt: skip
 
 
@@ -85,5 +87,14 @@ def test_an_event_as_json_carries_the_sighting_and_its_snapshot_link() -> None:
         "end": 100.25,
         "time": 100.25,
         "snapshot_url": "/api/sightings/42/snapshot.jpg",
+        "visitor": None,
     }
     assert event.as_json("https://fs.lan/")["snapshot_url"] == "https://fs.lan/api/sightings/42/snapshot.jpg"
+
+
+def test_a_stranger_is_told_with_the_visitor_decided_while_it_settled() -> None:
+    announcer = Announcer()
+    announcer.hear(said("appear", 6, "Unknown", 100.0), 100.0)
+    announcer.hear(said("named", 6, "Unknown", 102.0, visitor=17), 102.0)  # its visitor decided: still a stranger
+    events = announcer.due(100.0 + UNKNOWN_SETTLE_S)
+    assert told(events) == [("appear", 6, "Unknown")] and events[0].as_json(None)["visitor"] == 17
