@@ -176,11 +176,11 @@ class Project:
             "--file",
             str(override),
         ]
-        self.env = {
-            **os.environ,
-            "SOURCE": f"{CAMERA}=/videos/{CLIP.name}",
-            "WEB_PUBLISH": f"127.0.0.1:{port}",
-        }
+        # The settings go in .env beside the project, where the compose file's header says to put them (an
+        # exported variable would win over it: the check's own are left out of the environment).
+        settings = {"SOURCE": f"{CAMERA}=/videos/{CLIP.name}", "WEB_PUBLISH": f"127.0.0.1:{port}"}
+        (folder / ".env").write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+        self.env = {key: value for key, value in os.environ.items() if key not in settings}
 
     def compose(self, *args: str, capture: bool = False) -> str:
         done = subprocess.run([*self.base, *args], env=self.env, check=True, capture_output=capture, text=True)
