@@ -1,6 +1,10 @@
 # One image for every facestream service; the command picks which one runs
 # (see docker-compose.yml). Build:  docker build -t facestream .
-# (BuildKit, the default builder since Docker 23, for RUN --mount).
+#
+# PYTHON_IMAGE is the base: any Debian bookworm image with python3 and its venv
+# module. The default is Docker Hub's; without access to it, make one from
+# Debian's packages with scripts/docker-base-image.sh and build with
+# --build-arg PYTHON_IMAGE=facestream-base:bookworm (what `make docker-check` does).
 #
 # DLIB_MARCH is the CPU level dlib is compiled for. The default, x86-64-v3,
 # needs AVX2 and FMA (Intel Haswell / AMD Excavator, 2013-2015, and newer) on
@@ -13,10 +17,20 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS builder
 ARG DLIB_MARCH=x86-64-v3
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN apt-get update \
+# The Python headers come with python:3.11-slim; Debian's own python3 keeps them in python3-dev.
+RUN if python3 -c 'import sys, sysconfig, os; sys.exit(not os.path.exists(sysconfig.get_path("include") + "/Python.h"))'; \
+    then headers=; else headers=python3-dev; fi; \
+    apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake libopenblas-dev liblapack-dev \
+      build-essential cmake libopenblas-dev liblapack-dev $headers \
  && rm -rf /var/lib/apt/lists/*
+
+# A venv, so the runtime stage takes every Python package in one COPY and
+# nothing built here (sdists such as face_recognition_models) needs a compiler
+# there. Its pip is the one pip on every base (Debian's own python3 has none
+# on PATH, and refuses installs outside a venv).
+RUN python3 -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
 
 # dlib first, so changing requirements.txt does not redo its build (10-20 minutes on 2 cores).
 # Same flags as scripts/install-dlib.sh, which is not reused here: it hard-codes
@@ -43,14 +57,9 @@ RUN set -e; \
       grep -i blas /tmp/dlib-build.log; echo "dlib was built without OpenBLAS" >&2; exit 1; \
     fi
 
-# A venv, so the runtime stage takes every Python package in one COPY and
-# nothing built here (sdists such as face_recognition_models) needs a compiler there.
-RUN python -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH
 COPY requirements.txt /tmp/requirements.txt
-RUN --mount=type=cache,target=/root/.cache/pip \
-    pip install -r /tmp/requirements.txt \
- && pip install --no-deps /wheels/dlib-*.whl face_recognition==1.3.0
+RUN pip install --no-cache-dir -r /tmp/requirements.txt \
+ && pip install --no-cache-dir --no-deps /wheels/dlib-*.whl face_recognition==1.3.0
 
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -1,7 +1,7 @@
 # facestream: `make run` to start everything, `make test` to run the tests.
 # Any setting (see README) can be given on the command line, which make passes on as the
 # environment: make run SOURCE=clip.mp4 WORKERS=2
-.PHONY: run test lint format install install-dev bench clean config
+.PHONY: run test lint format install install-dev bench clean config docker-check
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -42,6 +42,11 @@ bench: install-dev
 	$(PY) bench/visitors.py --quick
 	$(PY) bench/small_faces.py --quick
 	$(PY) bench/small_faces_pipeline.py --quick
+
+# The Dockerfile and docker-compose.yml under a real Docker daemon (not part of `make test`: the image
+# compiles dlib). Needs docker and a running dockerd; as root it makes the base image from Debian's packages.
+docker-check:
+	python3 scripts/docker_check.py
 
 clean:
 	rm -rf $(VENV) data/run .pytest_cache
