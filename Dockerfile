@@ -63,9 +63,10 @@ RUN pip install --no-cache-dir -r /tmp/requirements.txt \
 
 
 FROM ${PYTHON_IMAGE} AS runtime
-# The OpenBLAS/LAPACK runtime libraries the dlib wheel links against.
+# The OpenBLAS/LAPACK runtime libraries the dlib wheel links against; fonts for names in every script.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libopenblas0 liblapack3 \
+      fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/*
 
 # UID 1000 is the usual first user on a Linux desktop, so files written to the

@@ -175,3 +175,14 @@ def ensure_first_admin(settings: Settings) -> str | None:
             return None
         raise
     return None if settings.admin_password else password
+
+
+LOG_IN_HINT = "Log in with your account (python -m services.accounts password NAME sets a new password)."
+
+
+def first_admin_line(password: str) -> str:
+    """The one time the first admin's generated password is shown: by the launcher, or the web's log in a container."""
+    return (
+        f"Log in as {FIRST_ADMIN!r} with the password {password} (shown this once: change it, or set "
+        "ADMIN_PASSWORD before the first start)."
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.launch.addresses import urls
-from shared.accounts import FIRST_ADMIN, ensure_first_admin
+from shared.accounts import LOG_IN_HINT, ensure_first_admin, first_admin_line
 from shared.config import Settings
 from shared.redact import mask_endpoint, mask_uri
 from shared.token import api_token, token_path
@@ -40,12 +40,7 @@ def account_lines(settings: Settings) -> list[str]:
     if not settings.auth:
         return ["AUTH is off: anyone who reaches this port sees every camera and every face, and can change them."]
     password = ensure_first_admin(settings)
-    if password is None:
-        return ["Log in with your account (python -m services.accounts password NAME sets a new password)."]
-    return [
-        f"Log in as {FIRST_ADMIN!r} with the password {password} (shown this once: change it, or set "
-        "ADMIN_PASSWORD before the first start)."
-    ]
+    return [first_admin_line(password) if password else LOG_IN_HINT]
 
 
 def token_line(settings: Settings) -> str:
