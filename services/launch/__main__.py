@@ -49,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return NOT_STARTED
     conf_path = supervisor_conf.write(text, run_dir, logs)
     print(banner(settings, preflight.missing_files(settings)), flush=True)
-    supervisord = Path(sys.executable).with_name("supervisord")
-    os.execv(str(supervisord), [str(supervisord), "-n", "-c", str(conf_path)])
+    os.execv(sys.executable, [sys.executable, "-m", "services.launch.supervise", "-n", "-c", str(conf_path)])
 
 
 if __name__ == "__main__":
