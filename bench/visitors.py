@@ -70,13 +70,14 @@ import numpy as np  # noqa: E402
 from bench.face_data import DEFAULT_DATA, EncodingStore, default_cache_dir  # noqa: E402
 from services.broker.tracker import CameraTracker  # noqa: E402
 from services.infer.analyzer import CorruptFrame, analyze  # noqa: E402
-from services.sightings.book import Appearance, Book, close_after  # noqa: E402
+from services.sightings.book import Appearance, Book  # noqa: E402
 from services.sightings.encoder import encode_face  # noqa: E402
 from services.sightings.visitors import Samples  # noqa: E402
 from shared.bus import schema  # noqa: E402
 from shared.config import DEFAULT_VISITOR_RATIO, Settings, load_config  # noqa: E402
 from shared.faces.matcher import Gallery, load_background  # noqa: E402
 from shared.faces.visitors import MAX_ENCODINGS, MAX_KEPT_PER_VISITOR, VisitorIndex  # noqa: E402
+from shared.sightings.closing import close_after  # noqa: E402
 
 RATIOS = (0.64, 0.66, 0.68, 0.70, 0.72, 0.74, 0.76, 0.78, 0.80)
 ORDERS = 5

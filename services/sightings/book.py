@@ -3,7 +3,7 @@
 Pure bookkeeping over the bus's results (no I/O), so its rules are tested
 without a pipeline. A sighting is one track id on one camera: it opens when
 the id first shows in that camera's results and closes when the id has not
-shown for :data:`CLOSE_AFTER_S`.
+shown for the closing time (shared/sightings/closing.py).
 """
 
 from __future__ import annotations
@@ -13,13 +13,7 @@ from typing import Literal
 
 from shared.boxes import NormBox
 from shared.bus import schema
-
-CLOSE_AFTER_S = 5.0
-"""A sighting closes once its track has not been in its camera's results for this long (s). The tracker drops a
-track unseen for TRACK_MAX_AGE_S (1 s) and never reuses its id, so waiting longer merges nothing; but a camera's
-results can be a second or two apart (a loaded pool analyses fewer frames, a face is missed on a few frames in a
-row), and a leave followed by an appear of the same track would be a false alarm for anyone acting on them. The
-closing time is this or TRACK_MAX_AGE_S plus 2 s, whichever is longer."""
+from shared.sightings.closing import CLOSE_AFTER_S
 
 MIN_GAIN = 1.0
 """Confidence points a face must gain over the saved crop's before the crop is cut again: a track's confidence
@@ -143,8 +137,3 @@ class Book:
         closing = list(self.open.values())
         self.open.clear()
         return closing
-
-
-def close_after(track_max_age_s: float) -> float:
-    """The closing time for a tracker that keeps a track this long (TRACK_MAX_AGE_S)."""
-    return max(CLOSE_AFTER_S, track_max_age_s + 2.0)

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.sightings import retention
-from services.sightings.book import Appearance, Book, Seen, close_after
+from services.sightings.book import Appearance, Book, Seen
 from services.sightings.images import RecentFrames, remove_pictures, save_pictures
 from services.sightings.visitors import Visitors
 from shared.bus import schema
@@ -33,6 +33,7 @@ from shared.log import RateLimitedLog
 from shared.process import StartupError
 from shared.redact import mask_uri
 from shared.sightings import store, visitor_store
+from shared.sightings.closing import close_after
 from shared.sightings.database import database_url, images_dir, make_engine, upgrade
 
 log = logging.getLogger("sightings")

@@ -401,3 +401,35 @@ class VisitorRemoved(ApiModel):
     removed: int = Field(description="The visitor's id: no longer listed, and no new sighting will be given it")
     sightings: int = Field(description="Their sightings, kept (when and where) without a visitor or encodings")
     pictures: int = Field(description="Face crops and snapshots of those still Unknown, deleted")
+
+
+class SightingRemoved(ApiModel):
+    """What deleting a sighting did."""
+
+    removed: int = Field(description="The sighting's id: no longer listed")
+    pictures: int = Field(description="Its face crop and snapshot, deleted (0 when none was kept)")
+    visitor: int | None = Field(
+        description="The visitor it belonged to (their figures recounted; gone with their last)"
+    )
+
+
+class NameSeenItem(ApiModel):
+    """When and where one person was seen."""
+
+    name: str = Field(description="The person, as their sightings name them")
+    first_seen: float = Field(description="Start of their first sighting still kept, Unix seconds")
+    last_seen: float = Field(description="End of their latest sighting")
+    sightings: int = Field(description="Their sightings still kept")
+    cameras: list[str] = Field(description="The cameras those were on")
+
+
+class NamesSeen(ApiModel):
+    """Every person with a kept sighting, last seen first."""
+
+    names: list[NameSeenItem]
+
+
+class PhotoFromSighting(ApiModel):
+    """Which sighting's face is a photo of the person."""
+
+    sighting: int = Field(ge=1, strict=True, description="A sighting's id: its best face crop is enrolled")

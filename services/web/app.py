@@ -17,6 +17,7 @@ from services.web.auth import current, install_auth
 from services.web.green import bus_context
 from services.web.guards import install_guards
 from services.web.health import health
+from services.web.history_pages import create_history_pages
 from services.web.hosting import MAX_FRAME_BYTES, BusPublisher, host
 from services.web.listener import BusListener
 from services.web.live import PeopleCount, camera_summary, event_stream
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     app.register_blueprint(create_sightings_api(settings, sightings))
     app.register_blueprint(create_visitors_api(settings, sightings, people, announcer))
     app.register_blueprint(create_account_pages())
+    app.register_blueprint(create_history_pages())
     started_at = time.monotonic()
     hub = Hub({camera.name: mask_uri(camera.uri) for camera in settings.cameras})
     configured = {camera.name for camera in settings.cameras}

@@ -45,9 +45,9 @@ WHO = "facestream.who"
 OPEN_PATHS = ("/healthz", "/login", "/static/", "/favicon.ico")
 ADMIN_ONLY_READS = ("/api/users", "/users", "/api/token")  # /api/token also covers /api/tokens
 """Reads that are for admins: accounts, and the token check (programs holding the token)."""
-SIGHTING_ROWS = re.compile(r"/api/(sightings|visitors)(/\d+)?/?")
-"""Sightings and visitors a viewer may read (who was seen where, like the live names); anything below one (its
-face, its snapshot, whatever comes next) is a picture of a face: an admin's."""
+SIGHTING_ROWS = re.compile(r"/api/((sightings|visitors)(/\d+)?|sightings/names)/?")
+"""Sightings, visitors and when each person was seen: a viewer may read them (who was seen where, like the live
+names); anything below one (its face, its snapshot, whatever comes next) is a picture of a face: an admin's."""
 NEGATIVES = re.compile(r"/api/people/[^/]+/not(/.*)?")
 """Faces marked as not a person: who was taken for whom, an admin's even to read."""
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

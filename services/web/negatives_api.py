@@ -13,7 +13,6 @@ for whom).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from flask import Blueprint, Response, request
 from pydantic import ValidationError
@@ -29,42 +28,27 @@ from services.web.api_models import (
     reply,
 )
 from services.web.green import off_loop
+from services.web.sighting_faces import NO_DATABASE, SightingFaces
 from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
 from shared.people.names import clean_name
 from shared.people.negatives import mark_not
 from shared.people.photos import BadPhoto, TooLargePhoto
-from shared.people.store import NotFound, PeopleStore
-from shared.sightings import store as sightings
-from shared.sightings.database import database_url, images_dir, make_engine
+from shared.people.store import PeopleStore
 
 log = logging.getLogger(__name__)
 
 HOW = 'send the face as multipart/form-data, field "image" (one face), or JSON {"sighting": <id>}'
-NO_DATABASE = "the sightings database is not there yet: is the sightings service running?"
 
 
-class SightingFaces:
-    """The best face crop of a sighting, read from the sightings' pictures (the engine connects on first use)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.engine = make_engine(database_url(settings))
-        self.pictures = images_dir(settings).resolve()
-
-    def crop(self, sighting_id: int) -> bytes:
-        """The crop's JPEG bytes; NotFound when there is no such sighting or no crop of it is kept."""
-        row = sightings.get(self.engine, sighting_id)
-        if row is None:
-            raise NotFound(f"no sighting {sighting_id}")
-        path = (self.pictures / row.face_path).resolve() if row.face_path else None
-        if path is None or not path.is_relative_to(self.pictures) or not path.is_file():
-            raise NotFound(f"sighting {sighting_id} has no face crop (none was cut, or retention deleted it)")
-        return Path(path).read_bytes()
-
-
-def install_negative_routes(api: Blueprint, settings: Settings, store: PeopleStore, announcer: PeopleAnnouncer) -> None:
+def install_negative_routes(
+    api: Blueprint,
+    settings: Settings,
+    store: PeopleStore,
+    announcer: PeopleAnnouncer,
+    faces_of_sightings: SightingFaces,
+) -> None:
     """Add /api/people/<name>/not (POST, GET) and /api/people/<name>/not/<negative_id> (DELETE) to ``api``."""
-    faces_of_sightings = SightingFaces(settings)
 
     def error(status: int, message: str) -> tuple[Response, int]:
         return reply(ErrorBody(error=message), status)

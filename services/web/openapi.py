@@ -19,6 +19,7 @@ from services.web.api_models import (
     ErrorBody,
     LiveUpdate,
     Me,
+    NamesSeen,
     NameVisitorRequest,
     NegativeAdded,
     NegativeList,
@@ -30,12 +31,14 @@ from services.web.api_models import (
     PeopleList,
     PersonRemoved,
     PersonSummary,
+    PhotoFromSighting,
     PhotoRemoved,
     Recognition,
     RenameRequest,
     RoleChange,
     SightingItem,
     SightingPage,
+    SightingRemoved,
     TokenCheck,
     TokenList,
     TokenMade,
@@ -249,6 +252,21 @@ OPERATIONS = [
         {200: Answer("The sighting", SightingItem), 401: WRONG, 404: WRONG, 503: WRONG},
     ),
     Operation(
+        "/api/sightings/{sighting_id}",
+        "delete",
+        "Delete a sighting (admins): its row, its face crop and snapshot; its visitor's figures are recounted (a "
+        "visitor whose last sighting it was goes too). A sighting still in view, or closed less than about 25 s "
+        "ago, is a 409: the sightings service may still write to it",
+        {200: Answer("Deleted", SightingRemoved), 401: WRONG, 403: WRONG, 404: WRONG, 409: WRONG, 503: WRONG},
+    ),
+    Operation(
+        "/api/sightings/names",
+        "get",
+        "When and where each person was seen: first and last seen, how many sightings, on which cameras, over the "
+        "sightings still kept; last seen first (strangers are under /api/visitors)",
+        {200: Answer("Each person seen", NamesSeen), 401: WRONG, 503: WRONG},
+    ),
+    Operation(
         "/api/sightings/{sighting_id}/face.jpg",
         "get",
         "A sighting's best face crop (admins: a face is biometric data)",
@@ -318,11 +336,13 @@ OPERATIONS = [
         "/api/people/{name}/photos",
         "post",
         "Enrol photos of a person (made if new); each is checked and the answer says why any was not kept. "
-        "The size limit (MAX_UPLOAD_MB) is per request: send large sets in several requests.",
+        "The size limit (MAX_UPLOAD_MB) is per request: send large sets in several requests. Or send JSON "
+        '{"sighting": id} to enrol that sighting\'s face crop ("yes, that\'s them"; admins)',
         {
             201: Answer("At least one photo kept; per-file report", UploadReport),
             400: WRONG,
             401: WRONG,
+            404: Answer("JSON: no such sighting, or no face crop of it is kept", ErrorBody),
             409: WRONG,
             413: WRONG,
             422: Answer(
@@ -331,7 +351,7 @@ OPERATIONS = [
             503: WRONG,
             507: WRONG,
         },
-        body=Upload("photos", many=True),
+        body=EitherBody(Upload("photos", many=True), PhotoFromSighting),
     ),
     Operation(
         "/api/people/{name}/photos/{photo_id}",

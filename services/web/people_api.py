@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Response, current_app, request, send_file
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from services.web.api_models import (
@@ -18,6 +21,7 @@ from services.web.api_models import (
     PeopleList,
     PersonRemoved,
     PersonSummary,
+    PhotoFromSighting,
     PhotoRemoved,
     PhotoReport,
     Recognition,
@@ -29,6 +33,7 @@ from services.web.api_models import (
 )
 from services.web.green import off_loop
 from services.web.negatives_api import install_negative_routes
+from services.web.sighting_faces import NO_DATABASE, SightingFaces
 from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
 from shared.faces.recognizer import Recognizer
@@ -38,6 +43,11 @@ from shared.people.photos import BadPhoto, TooLargePhoto, read_image
 from shared.people.store import Conflict, NotFound, PeopleStore, PersonInfo
 
 log = logging.getLogger(__name__)
+
+HOW_PHOTOS = (
+    "send the photos as multipart/form-data, field 'photos' (repeat it for several), "
+    'or JSON {"sighting": <id>} to enrol that sighting\'s face crop'
+)
 
 
 def error(status: int, message: str) -> tuple[Response, int]:
@@ -76,6 +86,7 @@ def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleA
     """The /api people routes, on the web's people store, announcing each change on the bus."""
     api = Blueprint("people", __name__, url_prefix="/api")
     recognizer = Recognizer(settings)
+    faces_of_sightings = SightingFaces(settings)
 
     @api.errorhandler(BadName)
     def bad_name(problem: BadName) -> tuple[Response, int]:
@@ -102,18 +113,13 @@ def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleA
     def list_people() -> tuple[Response, int]:
         return reply(PeopleList(people=[person_summary(person) for person in store.people()]))
 
-    @api.post("/people/<name>/photos")
-    def add_photos(name: str) -> tuple[Response, int]:
-        name = clean_name(name)  # a bad name is refused before any file is read
-        uploads = request.files.getlist("photos")
-        if not uploads:
-            return error(400, "send the photos as multipart/form-data, field 'photos' (repeat it for several)")
+    def enrol_each(name: str, photos: Iterable[tuple[str, Callable[[], bytes]]]) -> tuple[Response, int]:
+        """Enrol each (file, its bytes) as a photo of ``name``: a report per file; those kept announced."""
         report = []
         try:
-            for upload in uploads:
-                file = upload.filename or "(unnamed)"
+            for file, read in photos:
                 try:
-                    photo = off_loop(enrol_photo, settings, store, name, upload.read())
+                    photo = off_loop(enrol_photo, settings, store, name, read())
                     report.append(
                         PhotoReport(
                             file=file,
@@ -130,6 +136,25 @@ def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleA
             if kept:
                 announcer.changed(added_change({name: kept}))
         return reply(UploadReport(person=name, kept=kept, files=report), 201 if kept else 422)
+
+    @api.post("/people/<name>/photos")
+    def add_photos(name: str) -> tuple[Response, int]:
+        name = clean_name(name)  # a bad name is refused before any file is read
+        if request.is_json:  # "yes, that's Ana": a sighting's face crop becomes one of her photos
+            try:
+                sighting = PhotoFromSighting.model_validate(request.get_json(silent=True)).sighting
+            except ValidationError:
+                return error(400, HOW_PHOTOS)
+            try:
+                crop = faces_of_sightings.crop(sighting)
+            except SQLAlchemyError as problem:
+                log.warning("sightings database: %s", str(problem).splitlines()[0])
+                return error(503, NO_DATABASE)
+            return enrol_each(name, [(f"sighting {sighting}", lambda: crop)])
+        uploads = request.files.getlist("photos")
+        if not uploads:
+            return error(400, HOW_PHOTOS)
+        return enrol_each(name, [(upload.filename or "(unnamed)", upload.read) for upload in uploads])
 
     @api.get("/people/<name>/photos/<photo_id>")
     def get_photo(name: str, photo_id: str) -> Response:
@@ -180,5 +205,5 @@ def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleA
         limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
         return error(413, f"the upload is larger than {limit / 1e6:.0f} MB")
 
-    install_negative_routes(api, settings, store, announcer)
+    install_negative_routes(api, settings, store, announcer, faces_of_sightings)
     return api

@@ -1,23 +1,38 @@
 """The sightings API: who was seen, on which camera, when; and their pictures.
 
 Reads the rows the sightings service writes (shared/sightings/, the same
-table definitions), never writes them. Lists are newest first with keyset
+table definitions); the one write is deleting a sighting the service is done
+with (the Review page's "delete"), its pictures with it. Lists are newest first with keyset
 pagination: ``next_cursor`` is handed back as ``?cursor=``. The pictures are
 faces, so they are an admin's (services/web/auth.py decides: ``needed_role``).
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import asdict
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, send_file
 from sqlalchemy import Engine
 
-from services.web.api_models import SightingItem, SightingPage, reply
+from services.web.api_models import (
+    ErrorBody,
+    NameSeenItem,
+    NamesSeen,
+    SightingItem,
+    SightingPage,
+    SightingRemoved,
+    reply,
+)
 from services.web.query import LARGEST_ID, cursor_arg, id_arg, install_history_errors, limit_arg, text_arg, time_arg
 from shared.config import Settings
-from shared.sightings import store
+from shared.sightings import removal, store
+from shared.sightings.closing import settled
 from shared.sightings.database import images_dir
+
+log = logging.getLogger(__name__)
 
 
 def sighting_item(row: store.SightingRow) -> SightingItem:
@@ -66,6 +81,11 @@ def create_sightings_api(settings: Settings, engine: Engine) -> Blueprint:
             abort(404, description=f"no sighting {sighting_id}")
         return row
 
+    @api.get("/sightings/names")
+    def names_seen() -> tuple[Response, int]:
+        seen = store.names_seen(engine)
+        return reply(NamesSeen(names=[NameSeenItem(**asdict(one)) for one in seen]))
+
     @api.get("/sightings/<int:sighting_id>")
     def one_sighting(sighting_id: int) -> tuple[Response, int]:
         return reply(sighting_item(found(sighting_id)))
@@ -81,5 +101,26 @@ def create_sightings_api(settings: Settings, engine: Engine) -> Blueprint:
     @api.get("/sightings/<int:sighting_id>/snapshot.jpg")
     def snapshot(sighting_id: int) -> Response:
         return picture(found(sighting_id).snapshot_path, "snapshot", sighting_id)
+
+    @api.delete("/sightings/<int:sighting_id>")
+    def delete_sighting(sighting_id: int) -> tuple[Response, int]:
+        row = found(sighting_id)
+        if not settled(row.end, time.time(), settings.track_max_age_s):
+            message = f"sighting {sighting_id} is still in view (or has just left): delete it once it has closed"
+            return reply(ErrorBody(error=message), 409)
+        removed = removal.remove(engine, sighting_id)
+        if removed is None:
+            abort(404, description=f"no sighting {sighting_id}")
+        deleted = 0
+        for relative in removed.pictures:
+            path = (pictures / relative).resolve()
+            if path.is_relative_to(pictures):
+                try:
+                    path.unlink()
+                    deleted += 1
+                except FileNotFoundError:
+                    pass  # retention was first
+        log.info("sighting %d deleted with %d pictures", sighting_id, deleted)
+        return reply(SightingRemoved(removed=sighting_id, pictures=deleted, visitor=removed.visitor))
 
     return api

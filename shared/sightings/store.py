@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
 
+from shared.bus.schema import UNKNOWN
 from shared.sightings.tables import sightings
 
 MAX_PAGE = 500
@@ -145,3 +147,33 @@ def page(
     if len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1].start, rows[limit - 1].id)
     return rows, None
+
+
+@dataclass(frozen=True)
+class NameSeen:
+    """When and where one person was seen, over all their kept sightings."""
+
+    name: str
+    first_seen: float
+    last_seen: float
+    sightings: int
+    cameras: list[str] = field(default_factory=list)
+
+
+def names_seen(engine: Engine) -> list[NameSeen]:
+    """Every person (not strangers) with a kept sighting: first and last seen, how often, on which cameras; last seen
+    first. Two grouped queries over the name index, however many sightings there are."""
+    named = sightings.c.name != UNKNOWN
+    figures = (
+        select(sightings.c.name, func.min(sightings.c.start_ts), func.max(sightings.c.end_ts), func.count())
+        .where(named)
+        .group_by(sightings.c.name)
+    )
+    where = select(sightings.c.name, sightings.c.camera).where(named).group_by(sightings.c.name, sightings.c.camera)
+    cameras: dict[str, list[str]] = defaultdict(list)
+    with engine.connect() as connection:
+        rows = connection.execute(figures).all()
+        for name, camera in connection.execute(where.order_by(sightings.c.camera)):
+            cameras[name].append(camera)
+    found = [NameSeen(name, first, last, count, cameras[name]) for name, first, last, count in rows]
+    return sorted(found, key=lambda seen: (-seen.last_seen, seen.name))

@@ -6,9 +6,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from services.sightings.book import CLOSE_AFTER_S, Book, close_after
+from services.sightings.book import Book
 from services.sightings.images import RecentFrames, cut_face
 from shared.bus import schema
+from shared.sightings.closing import CLOSE_AFTER_S, close_after
 
 
 def result(camera: str, frame_id: int, ts: float, *faces: tuple[int, str, float]) -> schema.Result:
