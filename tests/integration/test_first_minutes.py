@@ -124,3 +124,10 @@ def test_watch_warns_when_nothing_arrives(first: Pipeline, tmp_path: Path) -> No
         process.terminate()
         process.wait(10)
     assert subprocess.run([sys.executable, "-m", "services.watch", "--help"], cwd=ROOT, timeout=30).returncode == 0
+
+
+def test_the_start_says_nothing_about_privileges(first: Pipeline) -> None:
+    """As root supervisord said "CRIT Supervisor is running as root" or, told user=root, "Set uid to user 0"."""
+    said = (first.workdir / "launch.out").read_text(errors="replace")
+    assert "facestream is starting" in said or "Press Ctrl-C" in said, said[-1000:]
+    assert "Set uid" not in said and " CRIT " not in said, [line for line in said.splitlines() if "uid" in line]
