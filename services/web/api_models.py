@@ -286,9 +286,19 @@ class PhotoRemoved(ApiModel):
 
 
 class PersonRemoved(ApiModel):
-    """A person who was forgotten."""
+    """A person who was forgotten, and what became of their sightings."""
 
     removed: str = Field(description="The forgotten person's name")
+    sightings_deleted: int = Field(
+        0, description="Their sightings deleted, rows and pictures (only with ?sightings=delete)"
+    )
+    pictures_deleted: int = Field(0, description="The face crops and snapshots deleted with them")
+    sightings_kept: int | None = Field(
+        description="Their sightings still kept under the name: all of them without ?sightings=delete; with it, "
+        "those still open (in view, or left less than half a minute ago), which the sightings service may still "
+        "write to. None when the sightings database could not be read"
+    )
+    sightings: str = Field(description="What became of their sightings, in words")
 
 
 class RenameRequest(ApiModel):

@@ -368,8 +368,18 @@ OPERATIONS = [
     Operation(
         "/api/people/{name}",
         "delete",
-        "Forget a person: their photos and their cached encodings",
-        {200: Answer("Removed", PersonRemoved), 400: WRONG, 401: WRONG, 404: WRONG, 503: WRONG},
+        "Forget a person: their photos and their cached encodings. Their sightings stay (when and where they were "
+        "seen, under their name) unless ?sightings=delete: then every one of them is deleted first, rows, face crops "
+        "and snapshots, except those still open (in view, or left less than half a minute ago: the sightings service "
+        "still writes to them), which are kept and counted in sightings_kept",
+        {200: Answer("Removed", PersonRemoved), 400: WRONG, 401: WRONG, 404: WRONG, 503: WRONG, 507: WRONG},
+        query=(
+            {
+                "name": "sightings",
+                "schema": {"type": "string", "enum": ["keep", "delete"], "default": "keep"},
+                "description": "delete: also delete the person's sightings and their pictures",
+            },
+        ),
     ),
     Operation(
         "/api/people/{name}",

@@ -1,4 +1,5 @@
-"""The people API: enrol, list, rename, forget, correct ("this is not Ana") and recognise a photo, over HTTP.
+"""The people API: enrol, list, rename, forget (with their sightings, if asked), correct ("this is not Ana") and
+recognise a photo, over HTTP.
 
 Who may call what is decided in one place, services/web/auth.py (admins change and export). Every
 change is written to FACES_DIR by the store (atomically) and announced on the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Response, current_app, request, send_file
@@ -41,9 +43,14 @@ from shared.people.enrol import added_change, enrol_photo
 from shared.people.names import BadName, clean_name
 from shared.people.photos import BadPhoto, TooLargePhoto, read_image
 from shared.people.store import Conflict, NotFound, PeopleStore, PersonInfo
+from shared.sightings import removal
+from shared.sightings.closing import settled_before
 
 log = logging.getLogger(__name__)
 
+DELETE_SIGHTINGS = "delete"
+KEEP_SIGHTINGS = "keep"
+"""The values of DELETE /api/people/<name>?sightings=: a person's sightings stay unless asked."""
 HOW_PHOTOS = (
     "send the photos as multipart/form-data, field 'photos' (repeat it for several), "
     'or JSON {"sighting": <id>} to enrol that sighting\'s face crop'
@@ -170,9 +177,45 @@ def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleA
 
     @api.delete("/people/<name>")
     def delete_person(name: str) -> tuple[Response, int]:
+        wanted = request.args.get("sightings", KEEP_SIGHTINGS)
+        if wanted not in (KEEP_SIGHTINGS, DELETE_SIGHTINGS):
+            choices = f"{DELETE_SIGHTINGS!r} or {KEEP_SIGHTINGS!r} (the default)"
+            return error(400, f"sightings: {choices}, not {wanted[:20]!r}")
+        name = store.person(name).name  # 404 before anything is deleted
+        gone = None
+        if wanted == DELETE_SIGHTINGS:  # first: a database that cannot be written leaves the person as they were
+            try:
+                gone = forget_sightings(name)
+            except SQLAlchemyError as problem:
+                log.warning("sightings database: %s", str(problem).splitlines()[0])
+                return error(503, f"{NO_DATABASE} ({name} was not deleted)")
         store.remove_person(name)
         announcer.changed(f"removed {name}")
-        return reply(PersonRemoved(removed=name))
+        return reply(gone or sightings_kept(name))
+
+    def forget_sightings(name: str) -> PersonRemoved:
+        """Delete the person's sightings the sightings service is done with; those still open stay, said so."""
+        cutoff = settled_before(time.time(), settings.track_max_age_s)
+        gone = removal.remove_named(faces_of_sightings.engine, name, faces_of_sightings.pictures, cutoff)
+        log.info("%s: %d sightings and %d pictures deleted", name, gone.sightings, gone.pictures)
+        said = f"{gone.sightings} sightings and {gone.pictures} pictures deleted"
+        if gone.still_open:
+            said += f"; {gone.still_open} still open kept (delete them on the Review page once they have closed)"
+        return PersonRemoved(
+            removed=name,
+            sightings_deleted=gone.sightings,
+            pictures_deleted=gone.pictures,
+            sightings_kept=gone.still_open,
+            sightings=said,
+        )
+
+    def sightings_kept(name: str) -> PersonRemoved:
+        try:
+            kept: int | None = removal.count_named(faces_of_sightings.engine, name)
+        except SQLAlchemyError:
+            kept = None
+        said = f"kept (when and where they were seen); ?sightings={DELETE_SIGHTINGS} deletes them"
+        return PersonRemoved(removed=name, sightings_kept=kept, sightings=said)
 
     @api.patch("/people/<name>")
     def rename_person(name: str) -> tuple[Response, int]:

@@ -111,15 +111,7 @@ def create_sightings_api(settings: Settings, engine: Engine) -> Blueprint:
         removed = removal.remove(engine, sighting_id)
         if removed is None:
             abort(404, description=f"no sighting {sighting_id}")
-        deleted = 0
-        for relative in removed.pictures:
-            path = (pictures / relative).resolve()
-            if path.is_relative_to(pictures):
-                try:
-                    path.unlink()
-                    deleted += 1
-                except FileNotFoundError:
-                    pass  # retention was first
+        deleted = removal.delete_pictures(pictures, removed.pictures)
         log.info("sighting %d deleted with %d pictures", sighting_id, deleted)
         return reply(SightingRemoved(removed=sighting_id, pictures=deleted, visitor=removed.visitor))
 

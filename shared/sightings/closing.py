@@ -24,6 +24,11 @@ def close_after(track_max_age_s: float) -> float:
     return max(CLOSE_AFTER_S, track_max_age_s + 2.0)
 
 
+def settled_before(now: float, track_max_age_s: float) -> float:
+    """The latest end time of a sighting the service is done with, now."""
+    return now - (close_after(track_max_age_s) + SETTLING_S)
+
+
 def settled(end_ts: float, now: float, track_max_age_s: float) -> bool:
     """Whether a sighting last seen at ``end_ts`` is done with: the service writes nothing to it any more."""
-    return now - end_ts >= close_after(track_max_age_s) + SETTLING_S
+    return end_ts <= settled_before(now, track_max_age_s)

@@ -1,4 +1,5 @@
-"""Deleting one sighting (the Review page's "delete"): its row, its visitor's figures, and which pictures to delete.
+"""Deleting sightings: one (the Review page's "delete") or every one of a person (deleting a person, if asked);
+their rows, their visitors' figures, and their pictures.
 
 The sightings service writes sightings while they are open; the web deletes
 only those it is done with (shared/sightings/closing.py settled), as it names
@@ -8,9 +9,11 @@ and forgets visitors, in one transaction with the visitor's recount
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, and_, delete, func, select
 
 from shared.sightings import visitor_store
 from shared.sightings.tables import sightings
@@ -39,3 +42,59 @@ def remove(engine: Engine, row_id: int) -> Removed | None:
         if visitor is not None:
             visitor_store.refresh(connection, [visitor])
     return Removed([path for path in (face, snapshot) if path], visitor)
+
+
+BATCH = 500
+"""Rows deleted per transaction: a person seen for months never holds the writer's lock for long."""
+
+
+@dataclass(frozen=True)
+class RemovedOfName:
+    """What deleting a person's sightings took."""
+
+    sightings: int
+    pictures: int
+    still_open: int
+    """Their sightings left because the sightings service may still write to them (in view, or just left)."""
+
+
+def remove_named(engine: Engine, name: str, pictures_root: Path, settled_before: float) -> RemovedOfName:
+    """Delete every sighting named ``name`` last seen at or before ``settled_before`` (closing.settled_before), in
+    batches of :data:`BATCH`, with their pictures under ``pictures_root``; those still open are left and counted."""
+    table = sightings.c
+    deleted = pictures = 0
+    while True:
+        with engine.begin() as connection:
+            batch = connection.execute(
+                select(table.id, table.face_path, table.snapshot_path, table.visitor)
+                .where(and_(table.name == name, table.end_ts <= settled_before))
+                .limit(BATCH)
+            ).all()
+            if not batch:
+                break
+            connection.execute(delete(sightings).where(table.id.in_([row.id for row in batch])))
+            visitor_store.refresh(connection, [row.visitor for row in batch if row.visitor is not None])
+        pictures += delete_pictures(pictures_root, [path for row in batch for path in (row[1], row[2]) if path])
+        deleted += len(batch)
+    return RemovedOfName(deleted, pictures, count_named(engine, name))
+
+
+def count_named(engine: Engine, name: str) -> int:
+    """How many sightings are kept under this name."""
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).where(sightings.c.name == name)).scalar_one())
+
+
+def delete_pictures(root: Path, relatives: Iterable[str]) -> int:
+    """Delete these pictures (paths relative to DATA_DIR/sightings, never anything outside it); how many were there."""
+    root = root.resolve()
+    deleted = 0
+    for relative in relatives:
+        path = (root / relative).resolve()
+        if path.is_relative_to(root):
+            try:
+                path.unlink()
+                deleted += 1
+            except FileNotFoundError:
+                pass  # retention was first
+    return deleted

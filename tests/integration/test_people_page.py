@@ -6,8 +6,9 @@ per-file report says what was kept and why not; the person is listed with a
 thumbnail (fetched with the token); snapshots come from the browser's (fake)
 camera and from a facestream camera; a photo is recognised and its faces
 drawn; the person is renamed to a name with an apostrophe and a diacritic,
-loses a photo, and is deleted. Skipped, saying why, without Chromium or
-Playwright (`make test` installs both where it can: scripts/install-browser.sh).
+loses a photo, and is deleted with their sightings (the dialog's box ticked).
+Skipped, saying why, without Chromium or Playwright (`make test` installs both
+where it can: scripts/install-browser.sh).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from shared.config import load_config
+from shared.sightings import store
+from shared.sightings.database import database_url, make_engine
 from tests.browser import chromium, log_in, watched
 from tests.harness import ROOT, Pipeline, wait_for
 
@@ -174,12 +178,24 @@ def test_the_people_page_from_login_to_delete(page: Page, pipeline: Pipeline, da
     expect(page.locator("#status")).to_contain_text("Renamed Lin-Manuel Miranda to Lin O'Zoë")
     assert (Path(pipeline.env["FACES_DIR"]) / "Lin O'Zoë").is_dir()
 
-    # Delete one photo, then the person.
+    # Delete one photo, then the person, ticking "also delete their sightings" (one of them seen long ago).
     renamed.locator(".thumb .remove").first.click(force=True)
     expect(renamed).to_contain_text("1 photo ·")
+    sightings = make_engine(database_url(load_config(data_dir=Path(pipeline.env["DATA_DIR"]), source="none")))
+    seen_long_ago = store.add(sightings, "hamilton", 10_000, "Lin O'Zoë", 1000.0, 90)
     renamed.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.locator("#forget-dialog")
+    expect(dialog).to_contain_text("Forget Lin O'Zoë?")
+    expect(dialog.locator("#forget-sightings-label")).to_contain_text(re.compile(r"Also delete their \d+ sightings?"))
+    dialog.get_by_label(re.compile("Also delete their")).check()
+    dialog.get_by_role("button", name="Forget").click()
     expect(page.locator("#people-list")).to_contain_text("Nobody is known yet")
+    expect(page.locator("#status")).to_contain_text(
+        re.compile(r"Their sightings: \d+ sightings and \d+ pictures deleted")
+    )
     assert not any(Path(pipeline.env["FACES_DIR"]).iterdir())
+    assert store.get(sightings, seen_long_ago) is None
+    sightings.dispose()
 
     # Log out: the page is closed again.
     page.click(".account button[type=submit]")

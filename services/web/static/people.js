@@ -264,9 +264,50 @@ function startRename(event, name) {
   input.select();
 }
 
+// Forgetting a person keeps their sightings (when and where they were seen) unless the admin ticks the box.
 async function deletePerson(person) {
-  if (!window.confirm(`Forget ${person.name} and delete ${plural(person.photos, 'photo')}? This cannot be undone.`)) return;
-  await change(() => api('DELETE', personPath(person.name)), `Forgot ${person.name}.`);
+  let sightings = 0;
+  try {
+    sightings = await sightingsOf(person.name);
+  } catch (problem) {
+    if (problem instanceof SignedOut) return;
+  }
+  const choice = await askToForget(person, sightings);
+  if (!choice) return;
+  const query = choice.deleteSightings ? '?sightings=delete' : '';
+  await change(() => api('DELETE', `${personPath(person.name)}${query}`),
+    (body) => `Forgot ${person.name}. Their sightings: ${body.sightings || 'kept'}.`);
+}
+
+// How many sightings are kept under this name (0 when the sightings database cannot say).
+async function sightingsOf(name) {
+  const response = await api('GET', '/api/sightings/names');
+  if (!response.ok) return 0;
+  const seen = ((await readJson(response)).names || []).find((one) => one.name === name);
+  return seen ? seen.sightings : 0;
+}
+
+// The confirm dialog, with "also delete their N sightings" when there are any: {deleteSightings} or null.
+function askToForget(person, sightings) {
+  const dialog = $('forget-dialog');
+  const box = $('forget-sightings');
+  $('forget-title').textContent = `Forget ${person.name}?`;
+  $('forget-what').textContent = `Their ${plural(person.photos, 'photo')} will be deleted; they will no longer be recognised.`;
+  box.checked = false;
+  $('forget-sightings-row').hidden = !sightings;
+  $('forget-sightings-label').textContent =
+    `Also delete their ${plural(sightings, 'sighting')} (when and where they were seen, face crops and snapshots)`;
+  $('forget-sightings-kept').textContent = sightings
+    ? 'Left unticked, the History page keeps showing them under this name. One still in view is kept either way.'
+    : '';
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => {
+      resolve(dialog.returnValue === 'forget' ? { deleteSightings: box.checked } : null);
+    }, { once: true });
+    dialog.returnValue = '';
+    dialog.showModal();
+    $('forget-confirm').focus();
+  });
 }
 
 async function deletePhoto(name, photoId) {
@@ -275,12 +316,13 @@ async function deletePhoto(name, photoId) {
     `Deleted a photo of ${name}.`);
 }
 
+// Make a change and say how it went: ``done`` is the message, or makes it from the answer.
 async function change(call, done) {
   try {
     const response = await call();
     const body = await readJson(response);
     if (!response.ok) { setStatus(problemOf(response, body), 'error'); return; }
-    setStatus(done, 'ok');
+    setStatus(typeof done === 'function' ? done(body) : done, 'ok');
   } catch (problem) {
     if (!(problem instanceof SignedOut)) setStatus(problem.message, 'error');
   }
