@@ -78,10 +78,12 @@ def web_worker_rss_mb(pipeline: Pipeline) -> float:
     raise AssertionError("no VmRSS")
 
 
-def next_error(socket) -> dict:  # type: ignore[no-untyped-def]
-    """The next error message from the server, past acks, results and status (each wait at most 10 s)."""
-    while (message := json.loads(socket.recv(timeout=10))).get("type") != "error":
-        pass
+def next_error(socket, timeout_s: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
+    """The next error message from the server, past acks, results and status; fails after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while (message := json.loads(socket.recv(timeout=timeout_s))).get("type") != "error":
+        if time.monotonic() > deadline:
+            pytest.fail(f"no error message within {timeout_s:.0f} s; the last message: {message}")
     return message
 
 
@@ -111,7 +113,9 @@ def test_a_program_hosts_a_camera_that_is_named_listed_and_streamed(pipeline: Pi
 
         def named_in_the_api() -> bool:
             """The API's newest result names him (another frame goes out meanwhile: he may look away on one)."""
-            socket.send(frames[sent % len(frames)])
+            nonlocal sent
+            socket.send(frames[sent % len(frames)])  # the next frame each time, not the same one again and again
+            sent += 1
             while "ack" not in json.loads(socket.recv(timeout=10)):
                 pass
             return any(face["name"] == KNOWN for face in pipeline.get_json("/api/results/laptop")["faces"])
