@@ -3,7 +3,7 @@ Assistant discovery.
 
     MQTT_URL=mqtt://user:pass@host:1883 python -m services.mqtt
 
-Started by ``python -m services.launch`` when MQTT_URL is set. Topics: README, "Home Assistant and MQTT".
+Started by ``python -m services.launch`` when MQTT_URL is set. Topics: docs/integrations.md.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
     WEBHOOK_URLS=http://nodered.lan:1880/facestream NOTIFY_URL=https://ntfy.sh/my-secret-topic python -m services.notify
 
-Started by ``python -m services.launch`` when either is set. Events, filters and examples: README, "Webhooks and
-notifications".
+Started by ``python -m services.launch`` when either is set. Events, filters and examples: docs/integrations.md,
+"Webhooks and notifications".
 """
 
 from __future__ import annotations
