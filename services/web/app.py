@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, start_listener: bool = True) ->
     people = PeopleStore(settings.faces_dir, settings.data_dir)
     announcer = PeopleAnnouncer(settings)
     sightings = make_engine(database_url(settings))  # connects at the first request: the service makes the tables
-    app.register_blueprint(create_people_api(settings, people, announcer))
+    app.register_blueprint(create_people_api(settings, people, announcer, sightings))
     app.register_blueprint(create_tokens_api(settings))
     app.register_blueprint(create_users_api(settings))
     app.register_blueprint(create_sightings_api(settings, sightings))

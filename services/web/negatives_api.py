@@ -16,7 +16,6 @@ import logging
 
 from flask import Blueprint, Response, request
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
 from services.web.api_models import (
     ErrorBody,
@@ -28,7 +27,7 @@ from services.web.api_models import (
     reply,
 )
 from services.web.green import off_loop
-from services.web.sighting_faces import NO_DATABASE, SightingFaces
+from services.web.sighting_faces import SightingFaces
 from shared.bus.announce import PeopleAnnouncer
 from shared.config import Settings
 from shared.people.names import clean_name
@@ -66,11 +65,7 @@ def install_negative_routes(
                 sighting = NegativeRequest.model_validate(request.get_json(silent=True)).sighting
             except ValidationError:
                 return error(400, HOW)
-            try:
-                data = faces_of_sightings.crop(sighting)
-            except SQLAlchemyError as problem:
-                log.warning("sightings database: %s", str(problem).splitlines()[0])
-                return error(503, NO_DATABASE)
+            data = faces_of_sightings.crop(sighting)  # no database: the people blueprint's 503
         else:
             return error(400, HOW)
         try:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Response, current_app, request, send_file
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -89,11 +90,13 @@ def person_summary(person: PersonInfo) -> PersonSummary:
     )
 
 
-def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleAnnouncer) -> Blueprint:
+def create_people_api(
+    settings: Settings, store: PeopleStore, announcer: PeopleAnnouncer, sightings_engine: Engine
+) -> Blueprint:
     """The /api people routes, on the web's people store, announcing each change on the bus."""
     api = Blueprint("people", __name__, url_prefix="/api")
     recognizer = Recognizer(settings)
-    faces_of_sightings = SightingFaces(settings)
+    faces_of_sightings = SightingFaces(settings, sightings_engine)
 
     @api.errorhandler(BadName)
     def bad_name(problem: BadName) -> tuple[Response, int]:
@@ -106,6 +109,12 @@ def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleA
     @api.errorhandler(Conflict)
     def conflict(problem: Conflict) -> tuple[Response, int]:
         return error(409, str(problem))
+
+    @api.errorhandler(SQLAlchemyError)
+    def no_sightings_database(problem: SQLAlchemyError) -> tuple[Response, int]:
+        """A sighting's crop asked for (a photo, a negative) while the sightings database cannot be read."""
+        log.warning("sightings database: %s", str(problem).splitlines()[0])
+        return error(503, NO_DATABASE)
 
     @api.errorhandler(OSError)
     def disk_refused(problem: OSError) -> tuple[Response, int]:
@@ -152,11 +161,7 @@ def create_people_api(settings: Settings, store: PeopleStore, announcer: PeopleA
                 sighting = PhotoFromSighting.model_validate(request.get_json(silent=True)).sighting
             except ValidationError:
                 return error(400, HOW_PHOTOS)
-            try:
-                crop = faces_of_sightings.crop(sighting)
-            except SQLAlchemyError as problem:
-                log.warning("sightings database: %s", str(problem).splitlines()[0])
-                return error(503, NO_DATABASE)
+            crop = faces_of_sightings.crop(sighting)
             return enrol_each(name, [(f"sighting {sighting}", lambda: crop)])
         uploads = request.files.getlist("photos")
         if not uploads:

@@ -7,12 +7,12 @@ DATA_DIR/sightings.
 
 from __future__ import annotations
 
-from pathlib import Path
+from sqlalchemy import Engine
 
 from shared.config import Settings
 from shared.people.store import NotFound
 from shared.sightings import store as sightings
-from shared.sightings.database import database_url, images_dir, make_engine
+from shared.sightings.database import images_dir, picture_path
 
 NO_DATABASE = "the sightings database is not there yet: is the sightings service running?"
 
@@ -20,8 +20,8 @@ NO_DATABASE = "the sightings database is not there yet: is the sightings service
 class SightingFaces:
     """The best face crop of a sighting, read from the sightings' pictures (the engine connects on first use)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.engine = make_engine(database_url(settings))
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.engine = engine
         self.pictures = images_dir(settings).resolve()
 
     def crop(self, sighting_id: int) -> bytes:
@@ -29,7 +29,7 @@ class SightingFaces:
         row = sightings.get(self.engine, sighting_id)
         if row is None:
             raise NotFound(f"no sighting {sighting_id}")
-        path = (self.pictures / row.face_path).resolve() if row.face_path else None
-        if path is None or not path.is_relative_to(self.pictures) or not path.is_file():
+        path = picture_path(self.pictures, row.face_path)
+        if path is None or not path.is_file():
             raise NotFound(f"sighting {sighting_id} has no face crop (none was cut, or retention deleted it)")
-        return Path(path).read_bytes()
+        return path.read_bytes()

@@ -30,7 +30,7 @@ from services.web.query import LARGEST_ID, cursor_arg, id_arg, install_history_e
 from shared.config import Settings
 from shared.sightings import removal, store
 from shared.sightings.closing import settled
-from shared.sightings.database import images_dir
+from shared.sightings.database import images_dir, picture_path
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ def sighting_item(row: store.SightingRow) -> SightingItem:
 
 def send_picture(pictures: Path, relative: str | None, missing: str) -> Response:
     """A sighting's JPEG under DATA_DIR/sightings (never outside it), or a 404 saying ``missing``."""
-    path = (pictures / relative).resolve() if relative else None
-    if path is None or not path.is_relative_to(pictures) or not path.is_file():
+    path = picture_path(pictures, relative)
+    if path is None or not path.is_file():
         abort(404, description=missing)
     return send_file(Path(path), mimetype="image/jpeg", max_age=0)
 

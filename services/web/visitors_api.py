@@ -40,8 +40,8 @@ from shared.people.enrol import enrol_photo
 from shared.people.names import BadName, clean_name
 from shared.people.photos import BadPhoto
 from shared.people.store import Conflict, PeopleStore
-from shared.sightings import visitor_store
-from shared.sightings.database import images_dir
+from shared.sightings import removal, visitor_store
+from shared.sightings.database import images_dir, picture_path
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,8 @@ def create_visitors_api(
     def enrol_crop(person: str, face: visitor_store.VisitorFace) -> PhotoReport:
         """One crop enrolled as a photo of ``person``, or why not."""
         file = f"sighting {face.sighting}"
-        path = (pictures / (face.face_path or "")).resolve()
-        if not face.face_path or not path.is_relative_to(pictures):
+        path = picture_path(pictures, face.face_path)
+        if path is None:
             return PhotoReport(file=file, kept=False, reason="its crop is not under DATA_DIR/sightings")
         try:
             data = path.read_bytes()
@@ -172,15 +172,7 @@ def create_visitors_api(
     def forget_visitor(visitor_id: int) -> tuple[Response, int]:
         found(visitor_id)
         unlinked, paths = visitor_store.forget(engine, visitor_id)
-        deleted = 0
-        for relative in paths:
-            path = (pictures / relative).resolve()
-            if path.is_relative_to(pictures):
-                try:
-                    path.unlink()
-                    deleted += 1
-                except FileNotFoundError:
-                    pass  # retention was first
+        deleted = removal.delete_pictures(pictures, paths)
         log.info("visitor %d forgotten: %d sightings unlinked, %d pictures deleted", visitor_id, unlinked, deleted)
         return reply(VisitorRemoved(removed=visitor_id, sightings=unlinked, pictures=deleted))
 

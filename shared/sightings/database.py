@@ -36,6 +36,15 @@ def images_dir(settings: Settings) -> Path:
     return settings.data_dir / IMAGES_FOLDER
 
 
+def picture_path(pictures: Path, relative: str | None) -> Path | None:
+    """Where a sighting's picture (a path the database holds, relative to ``pictures``, resolved) is; None when
+    there is none or the path would lead outside the folder: a row never makes anything else read or deleted."""
+    if not relative:
+        return None
+    path = (pictures / relative).resolve()
+    return path if path.is_relative_to(pictures.resolve()) else None
+
+
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the web) never wait for the writer

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, and_, delete, func, select
 
 from shared.sightings import visitor_store
+from shared.sightings.database import picture_path
 from shared.sightings.tables import sightings
 
 
@@ -87,11 +88,10 @@ def count_named(engine: Engine, name: str) -> int:
 
 def delete_pictures(root: Path, relatives: Iterable[str]) -> int:
     """Delete these pictures (paths relative to DATA_DIR/sightings, never anything outside it); how many were there."""
-    root = root.resolve()
     deleted = 0
     for relative in relatives:
-        path = (root / relative).resolve()
-        if path.is_relative_to(root):
+        path = picture_path(root, relative)
+        if path is not None:
             try:
                 path.unlink()
                 deleted += 1

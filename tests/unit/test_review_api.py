@@ -107,3 +107,18 @@ def test_who_may_call_them() -> None:
     assert needed_role("DELETE", "/api/sightings/4") == "admin"
     assert needed_role("POST", "/api/people/Ana/photos") == "admin"
     assert needed_role("GET", "/history") == "viewer" and needed_role("GET", "/review") == "viewer"
+
+
+def test_a_sightings_face_asked_for_without_a_sightings_database_is_a_503(tmp_path: Path, data_dir: Path) -> None:
+    """The photos and the negatives routes both answer it from the people blueprint's one handler."""
+    (tmp_path / "faces" / "Ada").mkdir(parents=True)
+    shutil.copyfile(data_dir / LIN, tmp_path / "faces" / "Ada" / "ada.png")
+    settings = load_config(
+        data_dir=tmp_path, faces_dir=tmp_path / "faces", source="none", api_token=TOKEN,
+        database_url=f"sqlite:///{tmp_path / 'no-such-folder' / 'sightings.db'}",
+    )  # fmt: skip
+    client = create_app(settings, start_listener=False).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    for path in ("/api/people/Ada/photos", "/api/people/Ada/not"):
+        answer = client.post(path, json={"sighting": 1})
+        assert answer.status_code == 503 and "sightings database" in answer.get_json()["error"], (path, answer.data)
