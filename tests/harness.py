@@ -275,6 +275,14 @@ class Pipeline:
         command = [str(Path(sys.executable).with_name("supervisorctl")), "-c", str(conf), *args]
         return subprocess.run(command, capture_output=True, text=True, timeout=30, env=self.env).stdout
 
+    def add_account(self, name: str, role: str, password: str) -> None:
+        """Another login, made as a user would: the accounts CLI on this installation's data folder."""
+        made = subprocess.run(
+            [sys.executable, "-m", "services.accounts", "add", name, "--role", role, "--password-stdin"],
+            input=password + "\n", capture_output=True, text=True, env=self.env, cwd=ROOT, timeout=30,
+        )  # fmt: skip
+        assert made.returncode == 0, made
+
     def stop(self, timeout_s: float = 30.0) -> int:
         """Press Ctrl-C (SIGINT to supervisord) and wait for it to exit; its exit code."""
         assert self.process is not None

@@ -13,8 +13,6 @@ without Chromium or Playwright.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import chromium, log_in, watched
-from tests.harness import ROOT, Pipeline, wait_for
+from tests.harness import Pipeline, running_pipeline, wait_for
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip  (after tests.browser, which skips without it)
 
@@ -47,25 +45,11 @@ def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     workdir = tmp_path_factory.mktemp("history-review")
     (workdir / "faces").mkdir()
     clip = data_dir / "video_bill_clinton" / "Bill_Clinton.avi"
-    running = Pipeline.configure(
+    with running_pipeline(
         workdir, source=f"door={clip},yard={clip}", workers="2", every_n="2", admin_password=ADMIN_PASSWORD
-    )
-    try:
-        running.start()
-        made = subprocess.run(
-            [sys.executable, "-m", "services.accounts", "add", "vera", "--role", "viewer", "--password-stdin"],
-            input=VIEWER_PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            env=running.env,
-            cwd=ROOT,
-            timeout=30,
-        )
-        assert made.returncode == 0, made
+    ) as running:
+        running.add_account("vera", "viewer", VIEWER_PASSWORD)
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.harness import Pipeline, ResultRecorder, wait_for
+from tests.harness import Pipeline, ResultRecorder, running_pipeline, wait_for
 from tests.integration.test_people_api import Api, BusRecorder, multipart, workers_knowing
 
 pytestmark = pytest.mark.integration
@@ -59,13 +59,8 @@ def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("negatives")
     (workdir / "faces").mkdir()
     clip = stranger_clip(data_dir, workdir / "stranger.mp4")
-    running = Pipeline.configure(workdir, source=f"{CAMERA}={clip}", workers="2")
-    try:
-        running.start()
-        running.wait_for_workers(2)
+    with running_pipeline(workdir, workers_ready=2, source=f"{CAMERA}={clip}", workers="2") as running:
         yield running
-    finally:
-        running.kill_leftovers()
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,6 @@ where it can: scripts/install-browser.sh).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +23,7 @@ from shared.config import load_config
 from shared.sightings import store
 from shared.sightings.database import database_url, make_engine
 from tests.browser import chromium, log_in, watched
-from tests.harness import ROOT, Pipeline, wait_for
+from tests.harness import Pipeline, running_pipeline, wait_for
 
 from playwright.sync_api import Page, expect  # isort: skip  (after tests.browser, which skips without it)
 
@@ -42,23 +40,9 @@ def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("people-page")
     (workdir / "faces").mkdir()
     clip = data_dir / "video_hamilton" / "short_hamilton_clip.mp4"
-    running = Pipeline.configure(workdir, source=f"hamilton={clip}", workers="1", admin_password=ADMIN_PASSWORD)
-    try:
-        running.start()
-        made = subprocess.run(
-            [sys.executable, "-m", "services.accounts", "add", "viewer", "--role", "viewer", "--password-stdin"],
-            input=VIEWER_PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            env=running.env,
-            cwd=ROOT,
-            timeout=30,
-        )
-        assert made.returncode == 0, made
+    with running_pipeline(workdir, source=f"hamilton={clip}", workers="1", admin_password=ADMIN_PASSWORD) as running:
+        running.add_account("viewer", "viewer", VIEWER_PASSWORD)
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 @pytest.fixture()
