@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from services.mqtt import topics as t
-from tests.harness import Pipeline, ResultRecorder, wait_for
+from tests.harness import Pipeline, ResultRecorder, running_pipeline, wait_for
 from tests.mosquitto import Message, Mosquitto, Recorder
 
 pytestmark = pytest.mark.integration
@@ -54,19 +54,14 @@ def pipeline(
     data_dir: Path, broker: Mosquitto, heard: Recorder, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Pipeline]:
     workdir = tmp_path_factory.mktemp("pipeline")
-    running = Pipeline.configure(
+    with running_pipeline(
         workdir,
         source=f"{CAMERA}={data_dir / 'video_hamilton' / 'short_hamilton_clip.mp4'}",
         faces_dir=str(data_dir / "video_hamilton" / "reference"),
         workers="1",
         mqtt_url=broker.url,
-    )
-    try:
-        running.start()
+    ) as running:
         yield running
-        running.stop()
-    finally:
-        running.kill_leftovers()
 
 
 def is_text(topic: str, text: str):

@@ -38,12 +38,10 @@ def pipeline(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     bill = data_dir / "video_bill_clinton" / "Bill_Clinton.avi"
     hamilton = data_dir / "video_hamilton" / "short_hamilton_clip.mp4"
     (workdir / "faces").mkdir()
-    running = Pipeline.configure(workdir, source=f"door={bill},yard={bill},stage={hamilton}", workers="2", every_n="2")
-    try:
-        running.start()
+    with running_pipeline(
+        workdir, source=f"door={bill},yard={bill},stage={hamilton}", workers="2", every_n="2"
+    ) as running:
         yield running
-    finally:
-        running.kill_leftovers()
 
 
 @pytest.fixture(scope="module")
