@@ -118,6 +118,13 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def save_and_emit(path: Path, result: dict) -> None:
+    """Keep the figures in ``path`` (rounded, for bench/results/) and print them as the last line, ``JSON {...}``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rounded(result, 4), indent=2) + "\n")
+    emit_json(result)
+
+
 def emit_json(payload: dict) -> None:
     """The final machine-readable line every script prints."""
     print("JSON " + json.dumps(rounded(payload, 4), separators=(",", ":")), flush=True)

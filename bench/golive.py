@@ -410,9 +410,7 @@ def main() -> int:
         "load_average_after": load_after,
         **figures,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(common.rounded(result, 4), indent=2) + "\n")
-    common.emit_json(result)
+    common.save_and_emit(RESULTS, result)
     return 0
 
 

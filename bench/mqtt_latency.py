@@ -40,7 +40,6 @@ Needs mosquitto (scripts/install-mosquitto.sh). Writes bench/results/mqtt_latenc
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -211,9 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(common.table(("capture -> MQTT subscriber (ms)", "n", "p50", "p95", "max"), rows))
     print(f"load average before {load_before}, after {result['load_average_after']}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(common.rounded(result, 4), indent=2) + "\n")
-    common.emit_json(result)
+    common.save_and_emit(RESULTS, result)
     return 0
 
 

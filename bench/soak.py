@@ -42,7 +42,6 @@ is printed; read CPU and fps figures with it. Writes bench/results/soak.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -421,9 +420,7 @@ def main() -> int:
         "load_average_after": load_after,
         **out,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(common.rounded(result, 4), indent=2) + "\n")
-    common.emit_json(result)
+    common.save_and_emit(RESULTS, result)
     return 0
 
 
