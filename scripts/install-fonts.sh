@@ -9,16 +9,7 @@ set -euo pipefail
 [ "${FONTS:-auto}" = skip ] && exit 0
 command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=hi file)" ] && [ -n "$(fc-list :lang=zh-cn file)" ] && exit 0
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "==> installing fonts for names in every script (apt-get; FONTS=skip to do without)"
-  packages=(fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk)
-  if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null 2>&1 ||
-     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null; }; then
-    exit 0
-  fi
-  echo "could not install the fonts: names in some scripts will be drawn as boxes" >&2
-else
-  echo "note: names in scripts such as Devanagari or Chinese need fonts (sudo apt-get install fonts-noto-core fonts-noto-cjk)" >&2
-fi
-# CI demands every test run (.ci/run sets FACESTREAM_REQUIRE_ALL): missing fonts are a failure there, not a skip.
-[ "${FACESTREAM_REQUIRE_ALL:-0}" = 0 ] || exit 1
+# shellcheck source=scripts/apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
+packages=(fontconfig fonts-dejavu-core fonts-noto-core fonts-noto-cjk)
+apt_install_or_say "fonts for names in every script" "FONTS=skip" "${packages[@]}"

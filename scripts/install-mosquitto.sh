@@ -9,15 +9,6 @@ set -euo pipefail
 command -v mosquitto >/dev/null 2>&1 && exit 0
 [ -x /usr/sbin/mosquitto ] && exit 0
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "==> installing Mosquitto for the MQTT tests (apt-get; MOSQUITTO=skip to do without)"
-  if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null 2>&1 ||
-     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; }; then
-    exit 0
-  fi
-  echo "could not install mosquitto: the MQTT tests will be skipped" >&2
-else
-  echo "note: no mosquitto; the MQTT tests will be skipped (sudo apt-get install mosquitto)" >&2
-fi
-# CI demands every test run (.ci/run sets FACESTREAM_REQUIRE_ALL): no broker is a failure there, not a skip.
-[ "${FACESTREAM_REQUIRE_ALL:-0}" = 0 ] || exit 1
+# shellcheck source=scripts/apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
+apt_install_or_say "Mosquitto for the MQTT tests" "MOSQUITTO=skip" mosquitto

@@ -10,15 +10,6 @@ set -euo pipefail
 command -v initdb >/dev/null 2>&1 && exit 0
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && exit 0
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "==> installing PostgreSQL for the PostgreSQL tests (apt-get; POSTGRESQL=skip to do without)"
-  if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 ||
-     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }; then
-    exit 0
-  fi
-  echo "could not install postgresql: the PostgreSQL tests will be skipped" >&2
-else
-  echo "note: no PostgreSQL; the PostgreSQL tests will be skipped (sudo apt-get install postgresql)" >&2
-fi
-# CI demands every test run (.ci/run sets FACESTREAM_REQUIRE_ALL): no PostgreSQL is a failure there, not a skip.
-[ "${FACESTREAM_REQUIRE_ALL:-0}" = 0 ] || exit 1
+# shellcheck source=scripts/apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
+apt_install_or_say "PostgreSQL for the PostgreSQL tests" "POSTGRESQL=skip" postgresql
